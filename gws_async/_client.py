@@ -1,0 +1,453 @@
+"""GwsClient: one shared aiohttp session for REST and the Bayeux listener."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl as ssl_module
+from collections.abc import Callable, Collection, Mapping
+from functools import cached_property
+from types import TracebackType
+from typing import Any, TypeVar, overload
+
+import aiohttp
+from yarl import URL
+
+from ._exceptions import (
+    CsrfTokenError,
+    GwsConnectionError,
+    GwsTimeoutError,
+    error_from_response,
+)
+from ._streams import EventHub, EventStream, Waiter
+from .bayeux import BayeuxClient, Extension, Message
+from .events import GwsEvent, UnknownEvent, decode_event
+from .resources.workbins import WorkbinsResource
+from .results import User
+
+__all__ = ["DEFAULT_TOPICS", "GwsClient", "Topic"]
+
+log = logging.getLogger("gws_async.http")
+
+E = TypeVar("E", bound=GwsEvent)
+
+
+class Topic:
+    """The CometD topics GWS publishes on."""
+
+    ME = "/v2/me"
+    CHANNELS = "/v2/me/channels"
+    DEVICES = "/v2/me/devices"
+    CALLS = "/v2/me/calls"
+    INTERACTIONS = "/v2/me/interactions"
+    WORKBINS = "/v2/me/workbins"
+    USERS = "/v2/users"
+
+
+#: What an agent bot listens to unless told otherwise.
+DEFAULT_TOPICS: tuple[str, ...] = (
+    Topic.INTERACTIONS,
+    Topic.WORKBINS,
+    Topic.CALLS,
+    Topic.DEVICES,
+    Topic.CHANNELS,
+    Topic.ME,
+)
+
+_MUTATING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+
+
+class _CsrfExtension(Extension):
+    """Puts the client's CSRF token on Bayeux requests and learns new ones from answers."""
+
+    def __init__(self, client: GwsClient) -> None:
+        self._client = client
+
+    async def outgoing(self, messages: list[Message], headers: dict[str, str]) -> None:
+        headers.update(self._client._csrf_headers())
+
+    async def incoming(self, messages: list[Message], headers: Mapping[str, str]) -> None:
+        self._client._learn_csrf(headers)
+
+
+class GwsClient:
+    """Asynchronous client for Genesys Web Services (``/api/v2``).
+
+    One :class:`aiohttp.ClientSession` carries the REST calls and the Bayeux listener, so
+    they share authentication, cookies (``JSESSIONID``, load-balancer stickiness), the CSRF
+    token and the connection pool::
+
+        async with GwsClient("http://gws:8090", "agent1", "secret") as gws:
+            await gws.subscribe()                       # the agent's /v2/me/* topics
+            async with gws.events(WorkbinStateChangeMessage) as stream:
+                async for event in stream:
+                    ...
+
+    Args:
+        base_url: scheme, host and port of the GWS node, e.g. ``http://10.0.0.5:8090``.
+        username: the agent's user name.
+        password: the agent's password (HTTP Basic auth; never logged or shown).
+        api_root: path of the API root.
+        cometd_path: path of the CometD endpoint (``/genesys/cometd`` on some deployments);
+            defaults to ``{api_root}/notifications``.
+        session: an existing session to use; it is left open on close. Its cookie jar
+            should be ``aiohttp.CookieJar(unsafe=True)`` if GWS is reached by IP address.
+        timeout: seconds allowed for one REST request.
+        ssl: TLS verification: ``True`` (default), an ``SSLContext``, or ``False`` to
+            disable verification (logged as a warning).
+        event_buffer: how many undelivered events each stream buffers before the listener
+            waits for its consumer.
+        limit: size of the connection pool of an owned session.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        api_root: str = "/api/v2",
+        cometd_path: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = 30.0,
+        ssl: ssl_module.SSLContext | bool = True,
+        event_buffer: int = 1000,
+        limit: int = 100,
+    ) -> None:
+        url = URL(base_url)
+        if not url.is_absolute() or url.scheme not in ("http", "https"):
+            raise ValueError(f"base_url must be an http(s) URL, got {str(url.with_user(None))!r}")
+        if url.user or url.password:
+            raise ValueError("pass the credentials as username and password, not in the URL")
+        if not username:
+            raise ValueError("username is empty")
+        self._base = url.with_path("").with_query(None).with_fragment(None)
+        self._api_root = "/" + api_root.strip("/")
+        self._cometd_path = "/" + (cometd_path or f"{self._api_root}/notifications").strip("/")
+        self._username = username
+        self._auth = aiohttp.BasicAuth(username, password)
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        if ssl is False:
+            log.warning("TLS certificate verification is disabled for %s", self._base)
+        self._ssl = ssl
+        self._event_buffer = event_buffer
+        self._limit = limit
+        self._session = session
+        self._owns_session = session is None
+        self._csrf_header: str | None = None
+        self._csrf_token: str | None = None
+        self._hub = EventHub()
+        self._bayeux: BayeuxClient | None = None
+        self._bayeux_lock = asyncio.Lock()
+        self._user: User | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"GwsClient({str(self._base)!r}, username={self._username!r})"
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> GwsClient:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def open(self) -> User:
+        """Log in: check the credentials with ``GET /me`` and take the session cookie and
+        CSRF token. Cleans up and re-raises if that fails."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                cookie_jar=aiohttp.CookieJar(unsafe=True),
+                connector=aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl),
+            )
+            self._owns_session = True
+        try:
+            return await self.get_me()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Disconnect the listener, end every stream, close the session if owned."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._bayeux is not None:
+            await self._bayeux.close()
+        self._hub.close()
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The shared HTTP session."""
+        if self._session is None:
+            raise RuntimeError("the client is not open: use 'async with GwsClient(...)'")
+        return self._session
+
+    @property
+    def user(self) -> User | None:
+        """The logged-in user, known after :meth:`open`."""
+        return self._user
+
+    @property
+    def api_url(self) -> URL:
+        """The API root URL, e.g. ``http://gws:8090/api/v2``."""
+        return self._base.with_path(self._api_root)
+
+    @property
+    def cometd_url(self) -> URL:
+        """The CometD endpoint URL."""
+        return self._base.with_path(self._cometd_path)
+
+    # -- resources ------------------------------------------------------------------------
+
+    @cached_property
+    def workbins(self) -> WorkbinsResource:
+        """Workbins: list, content, add, pull, subscribe (``/me/workbins``, ``/workbins``)."""
+        return WorkbinsResource(self)
+
+    async def get_me(self, *, subresources: bool = False) -> User:
+        """``GET /me``: the logged-in user (with devices and channels if ``subresources``)."""
+        params = {"subresources": "*"} if subresources else None
+        body = await self.request("GET", "/me", params=params, operation="GetMe")
+        user = User.model_validate(body.get("user", body))
+        self._user = user
+        return user
+
+    # -- REST core ------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        data: Any = None,
+        operation: str | None = None,
+    ) -> dict[str, Any]:
+        """Send one request to the API and return its decoded JSON object.
+
+        ``path`` is relative to the API root and must already be escaped (see
+        :func:`gws_async.resources.segment`). Raises a :class:`GwsApiError` subclass for
+        every failure style of the spec, :class:`GwsConnectionError` when unreachable.
+        A 403 for a stale CSRF token is retried once with a fresh token.
+        """
+        try:
+            return await self._send(method, path, params, json_body, data, operation)
+        except CsrfTokenError:
+            if method.upper() not in _MUTATING:
+                raise
+            log.info("CSRF token refused; fetching a new one and retrying once")
+            self._csrf_token = None
+            await self._send("GET", "/me", None, None, None, "GetMe")
+            return await self._send(method, path, params, json_body, data, operation)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        json_body: Any,
+        data: Any,
+        operation: str | None,
+    ) -> dict[str, Any]:
+        method = method.upper()
+        url = URL(f"{self.api_url}{path}", encoded=True)
+        if params:
+            url = url.update_query(params)
+        shown = f"{self._api_root}{path}" + (f"?{url.query_string}" if url.query_string else "")
+        headers: dict[str, str] = {"Accept": "application/json"}
+        if method in _MUTATING:
+            headers.update(self._csrf_headers())
+        payload: Any = data
+        if json_body is not None:
+            payload = json.dumps(json_body, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            async with self.session.request(
+                method,
+                url,
+                data=payload,
+                headers=headers,
+                auth=self._auth,
+                timeout=self._timeout,
+                ssl=self._ssl,
+            ) as resp:
+                self._learn_csrf(resp.headers)
+                status = resp.status
+                raw = await resp.read()
+        except asyncio.TimeoutError as exc:
+            total = self._timeout.total
+            raise GwsTimeoutError(method, shown, f"no answer within {total} s") from exc
+        except aiohttp.ClientError as exc:
+            reason = type(exc).__name__ + (f": {exc}" if str(exc) else "")
+            raise GwsConnectionError(method, shown, reason) from exc
+        body: Any = None
+        text = ""
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                text = raw[:2000].decode("utf-8", "replace")
+        elif status < 300:
+            body = {}  # an empty 200 is how GWS answers some operations
+        log.debug("%s %s -> %d", method, shown, status)
+        error = error_from_response(method, shown, status, body, text, operation=operation)
+        if error is not None:
+            raise error
+        return body  # type: ignore[no-any-return]
+
+    def _csrf_headers(self) -> dict[str, str]:
+        if self._csrf_header and self._csrf_token:
+            return {self._csrf_header: self._csrf_token}
+        return {}
+
+    def _learn_csrf(self, headers: Mapping[str, str]) -> None:
+        token = headers.get("X-CSRF-TOKEN")
+        if token:
+            self._csrf_header = headers.get("X-CSRF-HEADER") or "X-CSRF-TOKEN"
+            self._csrf_token = token
+
+    # -- notifications --------------------------------------------------------------------
+
+    @property
+    def listener(self) -> BayeuxClient | None:
+        """The Bayeux client, once :meth:`subscribe` started it."""
+        return self._bayeux
+
+    async def subscribe(self, *topics: str) -> None:
+        """Start the listener if needed and subscribe to ``topics``.
+
+        With no topics, subscribes to :data:`DEFAULT_TOPICS` (the agent's interactions,
+        workbins, calls, devices, channels and ``/v2/me``). Returns once the server
+        confirmed every subscription, so events published afterwards are not missed.
+        """
+        bayeux = await self._ensure_listener()
+        await bayeux.subscribe(*(topics or DEFAULT_TOPICS))
+
+    async def unsubscribe(self, *topics: str) -> None:
+        """Stop receiving ``topics``."""
+        if self._bayeux is not None:
+            await self._bayeux.unsubscribe(*topics)
+
+    async def _ensure_listener(self) -> BayeuxClient:
+        async with self._bayeux_lock:
+            if self._closed:
+                raise RuntimeError("the client is closed")
+            if self._bayeux is None:
+                bayeux = BayeuxClient(
+                    self.session,
+                    str(self.cometd_url),
+                    on_message=self._on_message,
+                    extensions=[_CsrfExtension(self)],
+                    auth=self._auth,
+                    on_failure=self._on_listener_failure,
+                )
+                await bayeux.start()
+                self._bayeux = bayeux
+            return self._bayeux
+
+    async def _on_message(self, message: Message) -> None:
+        channel = message.get("channel")
+        topic = channel if isinstance(channel, str) else ""
+        event = decode_event(topic, message.get("data"))
+        if isinstance(event, UnknownEvent):
+            log.warning("undecoded notification on %r: %s", topic, event.error or "unknown type")
+        await self._hub.publish(event)
+
+    async def _on_listener_failure(self, exc: BaseException) -> None:
+        self._hub.close(exc)
+
+    @overload
+    def events(
+        self,
+        *,
+        topics: Collection[str] | None = None,
+        maxsize: int | None = None,
+    ) -> EventStream[GwsEvent]: ...
+
+    @overload
+    def events(
+        self,
+        *types: type[E],
+        topics: Collection[str] | None = None,
+        check: Callable[[E], bool] | None = None,
+        maxsize: int | None = None,
+    ) -> EventStream[E]: ...
+
+    def events(
+        self,
+        *types: type[Any],
+        topics: Collection[str] | None = None,
+        check: Callable[[Any], bool] | None = None,
+        maxsize: int | None = None,
+    ) -> EventStream[Any]:
+        """A stream of events, to use with ``async with`` and ``async for``.
+
+        Args:
+            types: only events of these classes (all events, unknown ones included, when
+                none is given).
+            topics: only events from these topics. Entering the stream subscribes to them
+                (to the types' own topics, or to :data:`DEFAULT_TOPICS`, when not given).
+            check: only events for which this returns true.
+            maxsize: events buffered before the listener waits for this consumer.
+        """
+        wanted = tuple(topics) if topics is not None else _topics_of(types)
+
+        async def prepare() -> None:
+            await self.subscribe(*wanted)
+
+        return self._hub.stream(
+            types,
+            topics=topics,
+            check=check,
+            maxsize=maxsize or self._event_buffer,
+            prepare=prepare,
+        )
+
+    def wait_for(
+        self,
+        event_type: type[E],
+        *,
+        check: Callable[[E], bool] | None = None,
+        topics: Collection[str] | None = None,
+        timeout: float | None = None,
+    ) -> Waiter[E]:
+        """Register, now, a wait for the next matching event; await the result later.
+
+        Registering before sending the request that triggers the event means it cannot
+        slip past. The topic must be subscribed (see :meth:`subscribe`). ``timeout``
+        counts from the ``await`` and raises ``TimeoutError``.
+        """
+        return self._hub.wait_for((event_type,), topics=topics, check=check, timeout=timeout)
+
+    async def wait_for_reference(
+        self, reference_id: int | str, *, timeout: float | None = None
+    ) -> GwsEvent:
+        """The notification carrying ``referenceId``, from an operation's result.
+
+        Works even when the notification arrived before the operation's HTTP answer.
+        """
+        return await self._hub.wait_for_reference(reference_id, timeout=timeout)
+
+    @property
+    def events_received(self) -> int:
+        """Notifications received so far."""
+        return self._hub.received
+
+
+def _topics_of(types: tuple[type[Any], ...]) -> tuple[str, ...]:
+    topics = [getattr(t, "TOPIC", None) for t in types]
+    if not types or any(t is None for t in topics):
+        return DEFAULT_TOPICS
+    return tuple(dict.fromkeys(t for t in topics if t is not None))

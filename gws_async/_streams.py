@@ -1,0 +1,345 @@
+"""Fan-out of decoded events to consumers: streams, one-shot waiters, referenceId lookups.
+
+Every stream sees every event that matches it. Each stream has a bounded buffer; when one
+is full, :meth:`EventHub.publish` waits for its consumer, which holds back the listener's
+next ``/meta/connect``: backpressure reaches the server and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Collection, Generator
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from ._exceptions import GwsError
+from .events import GwsEvent
+
+__all__ = ["EventHub", "EventStream", "StreamClosed", "Waiter"]
+
+log = logging.getLogger("gws_async.events")
+
+E = TypeVar("E", bound=GwsEvent)
+
+_END = object()
+
+
+class StreamClosed(GwsError):
+    """The client closed (or the listener gave up) while a consumer was waiting."""
+
+
+def reference_of(event: GwsEvent) -> str | None:
+    """The event's ``referenceId`` as text, read from the raw payload so that even an
+    event that failed validation can be correlated with its operation."""
+    raw = event.raw
+    if isinstance(raw, dict):
+        ref = raw.get("referenceId")
+        if isinstance(ref, (int, str)) and not isinstance(ref, bool):
+            return str(ref)
+    return None
+
+
+class _Matcher(Generic[E]):
+    __slots__ = ("check", "topics", "types")
+
+    def __init__(
+        self,
+        types: tuple[type[E], ...],
+        topics: frozenset[str] | None,
+        check: Callable[[E], bool] | None,
+    ) -> None:
+        self.types = types
+        self.topics = topics
+        self.check = check
+
+    def matches(self, event: GwsEvent) -> bool:
+        if self.types and not isinstance(event, self.types):
+            return False
+        if self.topics is not None and event.topic not in self.topics:
+            return False
+        return self.check is None or self.check(event)  # type: ignore[arg-type]
+
+
+class EventStream(Generic[E]):
+    """An async iterator over the events that match it; use it with ``async with``.
+
+    ::
+
+        async with gws.events(WorkbinStateChangeMessage) as stream:
+            async for event in stream:
+                ...
+
+    The iteration ends when the client closes; if the listener gave up, the reason is
+    raised from the iteration.
+    """
+
+    def __init__(
+        self,
+        hub: EventHub,
+        types: tuple[type[E], ...],
+        *,
+        topics: frozenset[str] | None = None,
+        check: Callable[[E], bool] | None = None,
+        maxsize: int = 1000,
+        prepare: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        self._hub = hub
+        self._matcher: _Matcher[E] = _Matcher(types, topics, check)
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize)
+        self._prepare = prepare
+        self._open = False
+        self._ended = False
+
+    @property
+    def pending(self) -> int:
+        """Events buffered and not consumed yet."""
+        return self._queue.qsize()
+
+    async def __aenter__(self) -> EventStream[E]:
+        # Register first, then subscribe: an event arriving right after the subscription
+        # is confirmed must already find this stream.
+        self._hub._add_stream(self)
+        self._open = True
+        if self._prepare is not None:
+            try:
+                await self._prepare()
+            except BaseException:
+                await self.aclose()
+                raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop receiving events; a publisher blocked on this stream is released."""
+        if not self._open:
+            return
+        self._open = False
+        self._hub._remove_stream(self)
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
+    def __aiter__(self) -> EventStream[E]:
+        return self
+
+    async def __anext__(self) -> E:
+        if not self._open and self._queue.empty():
+            raise StopAsyncIteration
+        item = await self._queue.get()
+        if item is _END:
+            self._ended = True
+            self._queue.put_nowait(_END)  # later calls end too
+            failure = self._hub.failure
+            if failure is not None:
+                raise StreamClosed(f"the event listener stopped: {failure}") from failure
+            raise StopAsyncIteration
+        return item  # type: ignore[no-any-return]
+
+    async def get(self, timeout: float | None = None) -> E:
+        """The next event, waiting at most ``timeout`` seconds (``TimeoutError``)."""
+        try:
+            return await asyncio.wait_for(self.__anext__(), timeout)
+        except StopAsyncIteration:
+            raise StreamClosed("the client is closed") from None
+
+    def _matches(self, event: GwsEvent) -> bool:
+        return self._matcher.matches(event)
+
+    async def _put(self, event: GwsEvent) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            log.debug("stream buffer full (%d): waiting for its consumer", self._queue.maxsize)
+            await self._queue.put(event)
+
+    def _end(self) -> None:
+        try:
+            self._queue.put_nowait(_END)
+        except asyncio.QueueFull:
+            # Make room: the consumer is told the stream ended rather than left hanging.
+            self._queue.get_nowait()
+            self._queue.put_nowait(_END)
+
+
+class Waiter(Generic[E]):
+    """A one-shot wait for the first event that matches, registered when created.
+
+    Create it *before* sending the request that triggers the event, then await it::
+
+        added = gws.wait_for(WorkbinStateChangeMessage, check=lambda e: e.is_item_added)
+        await gws.workbins.add(workbin_id, interaction_id)
+        event = await added
+    """
+
+    def __init__(
+        self,
+        hub: EventHub,
+        types: tuple[type[E], ...],
+        *,
+        topics: frozenset[str] | None,
+        check: Callable[[E], bool] | None,
+        timeout: float | None,
+    ) -> None:
+        self._hub = hub
+        self._matcher: _Matcher[E] = _Matcher(types, topics, check)
+        self._future: asyncio.Future[E] = asyncio.get_running_loop().create_future()
+        self._timeout = timeout
+        hub._waiters.append(self)
+
+    def done(self) -> bool:
+        """True once an event matched (or the wait failed or was cancelled)."""
+        return self._future.done()
+
+    def cancel(self) -> None:
+        """Stop waiting; awaiting afterwards raises ``CancelledError``."""
+        self._future.cancel()
+        self._hub._discard_waiter(self)
+
+    def _offer(self, event: GwsEvent) -> bool:
+        if self._future.done():
+            return True
+        try:
+            matched = self._matcher.matches(event)
+        except Exception as exc:  # a failing check must reach the caller, not the listener
+            self._future.set_exception(exc)
+            return True
+        if matched:
+            self._future.set_result(event)  # type: ignore[arg-type]
+        return matched
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self._future.done():
+            self._future.set_exception(exc)
+
+    async def _wait(self) -> E:
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._future), self._timeout)
+        finally:
+            self._hub._discard_waiter(self)
+
+    def __await__(self) -> Generator[Any, None, E]:
+        return self._wait().__await__()
+
+
+class EventHub:
+    """Delivers each decoded event to waiters, then to every matching stream."""
+
+    def __init__(self, *, reference_cache: int = 1024) -> None:
+        self._streams: list[EventStream[Any]] = []
+        self._waiters: list[Waiter[Any]] = []
+        # Notifications can overtake the REST answer that carries their referenceId, so the
+        # recent ones are kept for a late lookup.
+        self._recent: OrderedDict[str, GwsEvent] = OrderedDict()
+        self._recent_max = reference_cache
+        self.failure: BaseException | None = None
+        self.closed = False
+        self.received = 0
+
+    def stream(
+        self,
+        types: tuple[type[E], ...],
+        *,
+        topics: Collection[str] | None = None,
+        check: Callable[[E], bool] | None = None,
+        maxsize: int = 1000,
+        prepare: Callable[[], Awaitable[None]] | None = None,
+    ) -> EventStream[E]:
+        """A new stream over the events of these types (all events when empty)."""
+        return EventStream(
+            self,
+            types,
+            topics=frozenset(topics) if topics is not None else None,
+            check=check,
+            maxsize=maxsize,
+            prepare=prepare,
+        )
+
+    def wait_for(
+        self,
+        types: tuple[type[E], ...],
+        *,
+        topics: Collection[str] | None = None,
+        check: Callable[[E], bool] | None = None,
+        timeout: float | None = None,
+    ) -> Waiter[E]:
+        """Register a one-shot waiter now; await it later."""
+        if self.closed:
+            raise StreamClosed("the client is closed")
+        return Waiter(
+            self,
+            types,
+            topics=frozenset(topics) if topics is not None else None,
+            check=check,
+            timeout=timeout,
+        )
+
+    async def wait_for_reference(
+        self, reference_id: int | str, *, timeout: float | None = None
+    ) -> GwsEvent:
+        """The notification that carries this ``referenceId``, even if it came already."""
+        key = str(reference_id)
+        seen = self._recent.get(key)
+        if seen is not None:
+            return seen
+        waiter: Waiter[GwsEvent] = self.wait_for(
+            (), check=lambda e: reference_of(e) == key, timeout=timeout
+        )
+        return await waiter
+
+    async def publish(self, event: GwsEvent) -> None:
+        """Hand one event to every waiter and stream that wants it, in that order."""
+        self.received += 1
+        ref = reference_of(event)
+        if ref is not None:
+            self._recent[ref] = event
+            self._recent.move_to_end(ref)
+            if len(self._recent) > self._recent_max:
+                self._recent.popitem(last=False)
+        if self._waiters:
+            for waiter in list(self._waiters):
+                if waiter._offer(event):
+                    self._discard_waiter(waiter)
+        for stream in list(self._streams):
+            try:
+                matched = stream._matches(event)
+            except Exception:
+                log.exception("a stream filter failed on %s; event not delivered to it", event)
+                continue
+            if matched:
+                await stream._put(event)
+
+    def close(self, failure: BaseException | None = None) -> None:
+        """End every stream and fail every waiter."""
+        if self.closed:
+            return
+        self.closed = True
+        self.failure = failure
+        for stream in list(self._streams):
+            stream._end()
+        error = StreamClosed(f"the event listener stopped: {failure}" if failure else "closed")
+        for waiter in list(self._waiters):
+            waiter._fail(error)
+        self._waiters.clear()
+
+    def _add_stream(self, stream: EventStream[Any]) -> None:
+        if self.closed:
+            raise StreamClosed("the client is closed")
+        self._streams.append(stream)
+
+    def _remove_stream(self, stream: EventStream[Any]) -> None:
+        if stream in self._streams:
+            self._streams.remove(stream)
+
+    def _discard_waiter(self, waiter: Waiter[Any]) -> None:
+        if waiter in self._waiters:
+            self._waiters.remove(waiter)

@@ -1,0 +1,518 @@
+"""A small Bayeux 1.0 long-polling client on a caller's :class:`aiohttp.ClientSession`.
+
+Why not aiocometd: its last release fails on every supported Python, and its forks open
+their own HTTP session, so they cannot share the REST session's cookies, auth and CSRF
+token. This client keeps aiocometd's good ideas (extensions, advice, ``async with``) and
+rides the session it is given.
+
+What it does:
+
+* handshake, then one ``/meta/connect`` long-poll at a time, in a background task;
+* follows the server's ``advice``: ``reconnect`` retry / handshake / none, ``interval``
+  and ``timeout`` (the client-side timeout of a connect is ``advice.timeout`` plus a
+  network allowance);
+* ``402::...`` (unknown client) or ``reconnect: handshake``: handshakes again and
+  re-subscribes every channel it was subscribed to;
+* connection errors: exponential backoff with jitter, reset after a success;
+* hands every data message, in order, to ``on_message``; a slow callback delays the next
+  ``/meta/connect``, which is how backpressure reaches the server;
+* extensions see and may change every outgoing and incoming batch and its headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from ._backoff import Backoff
+from ._exceptions import (
+    BayeuxError,
+    GwsApiError,
+    GwsConnectionError,
+    GwsError,
+    GwsTimeoutError,
+    InvalidResponseError,
+    error_from_response,
+)
+
+__all__ = ["Advice", "BayeuxClient", "Extension", "Message"]
+
+log = logging.getLogger("gws_async.bayeux")
+
+#: One Bayeux message, as it is on the wire.
+Message = dict[str, Any]
+
+_META_HANDSHAKE = "/meta/handshake"
+_META_CONNECT = "/meta/connect"
+_META_SUBSCRIBE = "/meta/subscribe"
+_META_UNSUBSCRIBE = "/meta/unsubscribe"
+_META_DISCONNECT = "/meta/disconnect"
+
+
+class Extension:
+    """Hooks that see every batch of messages going out or coming in.
+
+    Subclass and override either method; both may change the messages and the headers in
+    place (e.g. add an ``ext`` field, a CSRF header, or read a token from a response).
+    """
+
+    async def outgoing(self, messages: list[Message], headers: dict[str, str]) -> None:
+        """Called before a batch is sent, with the request headers."""
+
+    async def incoming(self, messages: list[Message], headers: Mapping[str, str]) -> None:
+        """Called after a batch is received, with the response headers."""
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The server's ``advice``: how and when to reconnect."""
+
+    reconnect: str = "retry"
+    interval: float = 0.0
+    """Seconds to wait before the next ``/meta/connect``."""
+    timeout: float = 30.0
+    """Seconds the server may hold a ``/meta/connect``."""
+
+    def updated(self, raw: Any) -> Advice:
+        """A copy with the fields a server's ``advice`` object sets."""
+        if not isinstance(raw, dict):
+            return self
+        reconnect = raw.get("reconnect", self.reconnect)
+        interval = _millis(raw.get("interval"), self.interval)
+        timeout = _millis(raw.get("timeout"), self.timeout)
+        return Advice(
+            reconnect=reconnect if reconnect in ("retry", "handshake", "none") else self.reconnect,
+            interval=interval,
+            timeout=timeout,
+        )
+
+
+def _millis(value: Any, default: float) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value) / 1000.0
+    return default
+
+
+class _SessionLost(Exception):
+    """The server no longer knows our clientId: handshake again."""
+
+
+class BayeuxClient:
+    """Bayeux 1.0 long-polling client.
+
+    Args:
+        session: the HTTP session to ride (its cookies and connection pool are shared).
+        url: the CometD endpoint, e.g. ``http://gws:8090/api/v2/notifications``.
+        on_message: awaited for every data message, in the order received.
+        extensions: outgoing / incoming hooks, applied in order.
+        auth: HTTP auth sent with every request.
+        backoff: retry delays after connection errors.
+        request_timeout: timeout of requests other than ``/meta/connect``.
+        network_allowance: added to ``advice.timeout`` for the client-side timeout of a
+            ``/meta/connect``, so a held poll is not cut short by the client.
+        on_failure: awaited once if the client gives up (``reconnect: none`` advice, or a
+            handshake refused by the server).
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        *,
+        on_message: Callable[[Message], Awaitable[None]] | None = None,
+        extensions: Sequence[Extension] = (),
+        auth: aiohttp.BasicAuth | None = None,
+        backoff: Backoff | None = None,
+        request_timeout: float = 30.0,
+        network_allowance: float = 10.0,
+        on_failure: Callable[[BaseException], Awaitable[None]] | None = None,
+    ) -> None:
+        self._session = session
+        self.url = url
+        self._on_message = on_message
+        self._extensions = list(extensions)
+        self._auth = auth
+        self._backoff = backoff or Backoff()
+        self._request_timeout = request_timeout
+        self._network_allowance = network_allowance
+        self._on_failure = on_failure
+
+        self._ids = itertools.count(1)
+        self._advice = Advice()
+        self._subscriptions: set[str] = set()
+        self._client_id: str | None = None
+        self._handshaken = asyncio.Event()
+        self._connected = False
+        self._closing = False
+        self._loop_task: asyncio.Task[None] | None = None
+        self._dispatch_lock = asyncio.Lock()
+        self._stopped = asyncio.Event()
+        self._lost_streak = 0
+        self.handshakes = 0
+        """Successful handshakes so far (more than one means the session was re-created)."""
+        self.failure: BaseException | None = None
+        """Why the client gave up, if it did."""
+
+    # -- public API -----------------------------------------------------------------------
+
+    @property
+    def client_id(self) -> str | None:
+        """The Bayeux ``clientId`` of the current session, if handshaken."""
+        return self._client_id
+
+    @property
+    def connected(self) -> bool:
+        """True while the last ``/meta/connect`` succeeded."""
+        return self._connected
+
+    @property
+    def subscriptions(self) -> frozenset[str]:
+        """Channels this client is subscribed to (and re-subscribes after a handshake)."""
+        return frozenset(self._subscriptions)
+
+    @property
+    def advice(self) -> Advice:
+        """The last advice received from the server."""
+        return self._advice
+
+    @property
+    def running(self) -> bool:
+        """True while the connect loop is alive."""
+        return self._loop_task is not None and not self._loop_task.done()
+
+    async def start(self) -> None:
+        """Handshake and start the connect loop.
+
+        Raises the handshake's error if the first handshake fails; later failures are
+        retried in the background.
+        """
+        if self._loop_task is not None:
+            raise RuntimeError("BayeuxClient already started")
+        self._closing = False
+        self._stopped.clear()
+        self.failure = None
+        await self._handshake()
+        self._loop_task = asyncio.create_task(self._connect_loop(), name=f"bayeux:{self.url}")
+
+    async def subscribe(self, *channels: str) -> None:
+        """Subscribe to channels; returns once the server has confirmed every one.
+
+        Raises:
+            BayeuxError: the server refused a subscription.
+        """
+        new = [c for c in dict.fromkeys(channels) if c not in self._subscriptions]
+        if not new:
+            return
+        for channel in new:
+            if not channel.startswith("/") or channel.startswith("/meta/"):
+                raise ValueError(f"not a subscribable channel: {channel!r}")
+        # Remember them first: a handshake that happens meanwhile re-subscribes them too.
+        self._subscriptions.update(new)
+        try:
+            await self._meta_request(_META_SUBSCRIBE, {"subscription": new})
+        except BaseException:
+            self._subscriptions.difference_update(new)
+            raise
+
+    async def unsubscribe(self, *channels: str) -> None:
+        """Unsubscribe from channels; returns once the server has confirmed."""
+        gone = [c for c in dict.fromkeys(channels) if c in self._subscriptions]
+        if not gone:
+            return
+        self._subscriptions.difference_update(gone)
+        if self._client_id is not None and not self._closing:
+            await self._meta_request(_META_UNSUBSCRIBE, {"subscription": gone})
+
+    async def publish(self, channel: str, data: Any) -> None:
+        """Publish ``data`` on ``channel`` (for servers that accept client publishes)."""
+        await self._meta_request(channel, {"data": data})
+
+    async def close(self) -> None:
+        """Stop the connect loop and send ``/meta/disconnect``; returns within a second."""
+        if self._closing:
+            return
+        self._closing = True
+        self._stopped.set()
+        task, self._loop_task = self._loop_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        client_id, self._client_id = self._client_id, None
+        self._handshaken.clear()
+        self._connected = False
+        if client_id is not None and not self._session.closed:
+            message = {"channel": _META_DISCONNECT, "clientId": client_id, "id": self._next_id()}
+            try:
+                await self._exchange([message], timeout=1.0)
+            except (GwsError, asyncio.CancelledError):
+                log.debug("disconnect not acknowledged; the server will expire the session")
+
+    async def __aenter__(self) -> BayeuxClient:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- protocol -------------------------------------------------------------------------
+
+    def _next_id(self) -> str:
+        return str(next(self._ids))
+
+    async def _handshake(self) -> None:
+        self._handshaken.clear()
+        self._client_id = None
+        message: Message = {
+            "channel": _META_HANDSHAKE,
+            "version": "1.0",
+            "minimumVersion": "1.0",
+            "supportedConnectionTypes": ["long-polling"],
+            "id": self._next_id(),
+        }
+        reply = await self._request_reply(message, timeout=self._request_timeout)
+        self._advice = self._advice.updated(reply.get("advice"))
+        client_id = reply.get("clientId")
+        if reply.get("successful") is not True or not isinstance(client_id, str):
+            raise BayeuxError(_META_HANDSHAKE, _error_text(reply))
+        self._client_id = client_id
+        self.handshakes += 1
+        self._handshaken.set()
+        log.info("handshake: clientId=%s (handshake #%d)", client_id, self.handshakes)
+
+    async def _resubscribe(self) -> None:
+        if self._subscriptions:
+            channels = sorted(self._subscriptions)
+            await self._meta_request(_META_SUBSCRIBE, {"subscription": channels}, wait=False)
+            log.info("re-subscribed %d channel(s) after handshake", len(channels))
+
+    async def _meta_request(self, channel: str, fields: Message, *, wait: bool = True) -> Message:
+        """Send one message with the current clientId; on ``402`` handshake and retry once."""
+        for attempt in (1, 2):
+            if wait:
+                await self._wait_handshaken(channel)
+            if self._client_id is None:
+                raise BayeuxError(channel, None, "the client is not handshaken")
+            message = {"channel": channel, "clientId": self._client_id, "id": self._next_id()}
+            message.update(fields)
+            reply = await self._request_reply(message, timeout=self._request_timeout)
+            if reply.get("successful") is True:
+                return reply
+            if _is_unknown_client(reply):
+                if not wait:
+                    raise _SessionLost
+                if attempt == 1:
+                    # The server dropped the session: let the connect loop handshake (which
+                    # re-subscribes everything), then retry this request once.
+                    self._session_lost()
+                    continue
+            raise BayeuxError(channel, _error_text(reply))
+        raise AssertionError("unreachable")
+
+    async def _wait_handshaken(self, channel: str) -> None:
+        if self._handshaken.is_set():
+            return
+        if self._loop_task is None or self._stopped.is_set():
+            reason = self.failure or "the client is not running"
+            raise BayeuxError(channel, None, f"cannot send: {reason}")
+        handshaken = asyncio.ensure_future(self._handshaken.wait())
+        stopped = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait((handshaken, stopped), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            handshaken.cancel()
+            stopped.cancel()
+        if not self._handshaken.is_set():
+            raise BayeuxError(channel, None, f"cannot send: {self.failure or 'client closed'}")
+
+    def _session_lost(self) -> None:
+        if self._handshaken.is_set():
+            log.warning("Bayeux session %s lost; handshaking again", self._client_id)
+        self._handshaken.clear()
+        self._client_id = None
+        self._connected = False
+
+    async def _request_reply(self, message: Message, *, timeout: float) -> Message:
+        replies = await self._exchange([message], timeout=timeout)
+        for reply in replies:
+            if reply.get("id") == message["id"] or (
+                "id" not in reply and reply.get("channel") == message["channel"]
+            ):
+                return reply
+        raise BayeuxError(message["channel"], None, "the server sent no reply to this message")
+
+    async def _connect_loop(self) -> None:
+        while not self._closing:
+            try:
+                if not self._handshaken.is_set():
+                    if self._advice.interval:
+                        await asyncio.sleep(self._advice.interval)
+                    await self._handshake()
+                    await self._resubscribe()
+                await self._connect_once()
+                self._backoff.reset()
+                self._lost_streak = 0
+                if self._advice.interval:
+                    await asyncio.sleep(self._advice.interval)
+            except _SessionLost:
+                self._session_lost()
+                # A server that forgets every new session at once must not make us spin.
+                if self._lost_streak:
+                    await asyncio.sleep(self._backoff.next_delay())
+                self._lost_streak += 1
+            except (GwsConnectionError, GwsApiError) as exc:
+                self._connected = False
+                delay = self._backoff.next_delay()
+                log.warning("Bayeux request failed (%s); retrying in %.2f s", exc, delay)
+                await asyncio.sleep(delay)
+            except BayeuxError as exc:
+                self._connected = False
+                if self._advice.reconnect == "none":
+                    await self._give_up(exc)
+                    return
+                delay = self._backoff.next_delay()
+                log.warning("Bayeux protocol error (%s); retrying in %.2f s", exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _connect_once(self) -> None:
+        message: Message = {
+            "channel": _META_CONNECT,
+            "clientId": self._client_id,
+            "connectionType": "long-polling",
+            "id": self._next_id(),
+        }
+        timeout = self._advice.timeout + self._network_allowance
+        reply = await self._request_reply(message, timeout=timeout)
+        self._advice = self._advice.updated(reply.get("advice"))
+        if reply.get("successful") is True:
+            if not self._connected:
+                log.info("connected (clientId=%s)", self._client_id)
+            self._connected = True
+        elif _is_unknown_client(reply):
+            raise _SessionLost
+        else:
+            self._connected = False
+            raise BayeuxError(_META_CONNECT, _error_text(reply))
+        if self._advice.reconnect == "handshake":
+            raise _SessionLost
+        if self._advice.reconnect == "none":
+            raise BayeuxError(_META_CONNECT, None, "the server advised reconnect: none")
+
+    async def _give_up(self, exc: BaseException) -> None:
+        log.error("Bayeux client stopped: %s", exc)
+        self.failure = exc
+        self._connected = False
+        self._handshaken.clear()
+        self._stopped.set()
+        if self._on_failure is not None:
+            await self._on_failure(exc)
+
+    # -- transport ------------------------------------------------------------------------
+
+    async def _exchange(self, messages: list[Message], *, timeout: float) -> list[Message]:
+        """POST one batch; dispatch the data messages of the answer; return its meta replies."""
+        headers = {"Content-Type": "application/json;charset=UTF-8"}
+        for ext in self._extensions:
+            await ext.outgoing(messages, headers)
+        payload = json.dumps(messages, separators=(",", ":")).encode()
+        path = _path_of(self.url)
+        try:
+            async with self._session.post(
+                self.url,
+                data=payload,
+                headers=headers,
+                auth=self._auth,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as resp:
+                body = await resp.read()
+                status = resp.status
+                response_headers = resp.headers
+        except asyncio.TimeoutError as exc:
+            raise GwsTimeoutError("POST", path, f"no answer within {timeout:.1f} s") from exc
+        except aiohttp.ClientError as exc:
+            raise GwsConnectionError("POST", path, type(exc).__name__ + _reason(exc)) from exc
+
+        decoded: Any = None
+        text = ""
+        try:
+            decoded = json.loads(body)
+        except ValueError:
+            text = body[:2000].decode("utf-8", "replace")
+        if status >= 300:
+            error = error_from_response("POST", path, status, decoded, text)
+            raise error or GwsApiError("POST", path, status)
+        if isinstance(decoded, dict):
+            decoded = [decoded]
+        if not isinstance(decoded, list):
+            shape = "not JSON" if decoded is None else f"a JSON {type(decoded).__name__}"
+            raise InvalidResponseError(
+                "POST", path, status, server_message=f"Bayeux answer is {shape}, not an array"
+            )
+        batch: list[Message] = [m for m in decoded if isinstance(m, dict)]
+        if len(batch) != len(decoded):
+            log.warning("dropped %d Bayeux item(s) that are not objects", len(decoded) - len(batch))
+        for ext in self._extensions:
+            await ext.incoming(batch, response_headers)
+        replies: list[Message] = []
+        data: list[Message] = []
+        for message in batch:
+            channel = message.get("channel")
+            if isinstance(channel, str) and channel.startswith("/meta/"):
+                replies.append(message)
+            elif "data" in message or "successful" not in message:
+                data.append(message)
+            else:
+                replies.append(message)  # the reply to a client publish
+        if data:
+            await self._dispatch(data)
+        return replies
+
+    async def _dispatch(self, messages: Iterable[Message]) -> None:
+        if self._on_message is None:
+            return
+        # Two responses (a connect and a subscribe) can carry data at once: keep one order.
+        async with self._dispatch_lock:
+            for message in messages:
+                try:
+                    await self._on_message(message)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("on_message failed for a message on %r", message.get("channel"))
+
+
+def _is_unknown_client(reply: Message) -> bool:
+    error = reply.get("error")
+    return isinstance(error, str) and error.startswith("402:")
+
+
+def _error_text(reply: Message) -> str | None:
+    error = reply.get("error")
+    return error if isinstance(error, str) else None
+
+
+def _path_of(url: str) -> str:
+    try:
+        return URL(url).path or "/"
+    except ValueError:
+        return "<invalid url>"
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    return f": {text}" if text else ""
