@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import ssl as ssl_module
@@ -116,8 +117,8 @@ class GwsClient:
         limit: int = 100,
     ) -> None:
         url = URL(base_url)
-        if not url.is_absolute() or url.scheme not in ("http", "https"):
-            raise ValueError(f"base_url must be an http(s) URL, got {str(url.with_user(None))!r}")
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError("base_url must be an absolute http:// or https:// URL")
         if url.user or url.password:
             raise ValueError("pass the credentials as username and password, not in the URL")
         if not username:
@@ -126,7 +127,8 @@ class GwsClient:
         self._api_root = "/" + api_root.strip("/")
         self._cometd_path = "/" + (cometd_path or f"{self._api_root}/notifications").strip("/")
         self._username = username
-        self._auth = aiohttp.BasicAuth(username, password)
+        # Built once; kept out of every repr, log line and error message.
+        self._auth_header = {"Authorization": _basic_auth(username, password)}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         if ssl is False:
             log.warning("TLS certificate verification is disabled for %s", self._base)
@@ -266,7 +268,7 @@ class GwsClient:
         if params:
             url = url.update_query(params)
         shown = f"{self._api_root}{path}" + (f"?{url.query_string}" if url.query_string else "")
-        headers: dict[str, str] = {"Accept": "application/json"}
+        headers: dict[str, str] = {"Accept": "application/json", **self._auth_header}
         if method in _MUTATING:
             headers.update(self._csrf_headers())
         payload: Any = data
@@ -279,7 +281,6 @@ class GwsClient:
                 url,
                 data=payload,
                 headers=headers,
-                auth=self._auth,
                 timeout=self._timeout,
                 ssl=self._ssl,
             ) as resp:
@@ -350,7 +351,7 @@ class GwsClient:
                     str(self.cometd_url),
                     on_message=self._on_message,
                     extensions=[_CsrfExtension(self)],
-                    auth=self._auth,
+                    headers=self._auth_header,
                     on_failure=self._on_listener_failure,
                 )
                 await bayeux.start()
@@ -444,6 +445,11 @@ class GwsClient:
     def events_received(self) -> int:
         """Notifications received so far."""
         return self._hub.received
+
+
+def _basic_auth(username: str, password: str) -> str:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
 
 
 def _topics_of(types: tuple[type[Any], ...]) -> tuple[str, ...]:

@@ -115,7 +115,7 @@ class BayeuxClient:
         url: the CometD endpoint, e.g. ``http://gws:8090/api/v2/notifications``.
         on_message: awaited for every data message, in the order received.
         extensions: outgoing / incoming hooks, applied in order.
-        auth: HTTP auth sent with every request.
+        headers: headers sent with every request (e.g. ``Authorization``).
         backoff: retry delays after connection errors.
         request_timeout: timeout of requests other than ``/meta/connect``.
         network_allowance: added to ``advice.timeout`` for the client-side timeout of a
@@ -131,7 +131,7 @@ class BayeuxClient:
         *,
         on_message: Callable[[Message], Awaitable[None]] | None = None,
         extensions: Sequence[Extension] = (),
-        auth: aiohttp.BasicAuth | None = None,
+        headers: Mapping[str, str] | None = None,
         backoff: Backoff | None = None,
         request_timeout: float = 30.0,
         network_allowance: float = 10.0,
@@ -141,7 +141,7 @@ class BayeuxClient:
         self.url = url
         self._on_message = on_message
         self._extensions = list(extensions)
-        self._auth = auth
+        self._headers = dict(headers or {})
         self._backoff = backoff or Backoff()
         self._request_timeout = request_timeout
         self._network_allowance = network_allowance
@@ -426,7 +426,7 @@ class BayeuxClient:
 
     async def _exchange(self, messages: list[Message], *, timeout: float) -> list[Message]:
         """POST one batch; dispatch the data messages of the answer; return its meta replies."""
-        headers = {"Content-Type": "application/json;charset=UTF-8"}
+        headers = {"Content-Type": "application/json;charset=UTF-8", **self._headers}
         for ext in self._extensions:
             await ext.outgoing(messages, headers)
         payload = json.dumps(messages, separators=(",", ":")).encode()
@@ -436,7 +436,6 @@ class BayeuxClient:
                 self.url,
                 data=payload,
                 headers=headers,
-                auth=self._auth,
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as resp:
                 body = await resp.read()

@@ -77,7 +77,9 @@ def test_status_text_error_style() -> None:
 
 
 def test_status_number_error_style() -> None:
-    error = error_from_response("GET", "/api/v2/me/workbins", 200, {"status": 6, "description": "x"})
+    error = error_from_response(
+        "GET", "/api/v2/me/workbins", 200, {"status": 6, "description": "x"}
+    )
     assert isinstance(error, NotFoundError)
     assert error.status_code == 6
     assert error.server_message == "x"

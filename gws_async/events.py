@@ -1,0 +1,430 @@
+"""Typed CometD notifications and :func:`decode_event`, which turns a Bayeux data message
+into one of them.
+
+Each event class names its Bayeux channel in ``TOPIC``. A decoded event remembers the
+channel it arrived on (:attr:`GwsEvent.topic`) and the ``data`` object it was built from
+(:attr:`GwsEvent.raw`). Interaction notifications carry a wire field called ``channel``
+that means the media (``email``, ``chat``), which is why the Bayeux channel is ``topic``.
+
+:func:`decode_event` never raises: anything it does not recognise, or that does not
+validate, comes back as an :class:`UnknownEvent` holding the data and the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any, ClassVar, Final
+
+from pydantic import AliasChoices, Field, PrivateAttr, ValidationError, model_validator
+
+from gws_async._base import GwsModel
+from gws_async.models import (
+    ActorInfo,
+    Call,
+    ChannelState,
+    ChatNotification,
+    Device,
+    EmailObject,
+    NotificationInteraction,
+    NullAsEmptyList,
+    ReasonInfo,
+    StrList,
+    UserData,
+    WorkbinInfo,
+    WorkbinInteraction,
+    Workitem,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "CallStateChangeMessage",
+    "ChannelStateChange",
+    "DeviceStateChangeMessage",
+    "GwsEvent",
+    "InteractionStateMessage",
+    "PasswordChangeError",
+    "PasswordChangeSuccessful",
+    "UnknownEvent",
+    "UserPasswordChangeError",
+    "UserPasswordChangeSuccessful",
+    "WorkbinNotificationResource",
+    "WorkbinStateChangeMessage",
+    "WorkbinSubscriptionStateChangeMessage",
+    "WorkitemStateChangeMessage",
+    "decode_event",
+]
+
+_TOPIC_ME: Final = "/v2/me"
+_TOPIC_USERS: Final = "/v2/users"
+_TOPIC_INTERACTIONS: Final = "/v2/me/interactions"
+_TOPIC_WORKBINS: Final = "/v2/me/workbins"
+_TOPIC_CALLS: Final = "/v2/me/calls"
+_TOPIC_DEVICES: Final = "/v2/me/devices"
+_TOPIC_CHANNELS: Final = "/v2/me/channels"
+
+_STATE_RESOURCE_SUFFIX: Final = "StateResourceV2"
+# Validation errors are summarised: a huge payload must not produce a huge error text.
+_MAX_ERRORS_SHOWN: Final = 5
+
+
+class GwsEvent(GwsModel):
+    """Base of every decoded notification: the wire fields plus ``topic`` and ``raw``."""
+
+    TOPIC: ClassVar[str]
+
+    # Some spec pages write the discriminator as ``messageTypeName``.
+    message_type: str | None = Field(
+        default=None, validation_alias=AliasChoices("messageType", "messageTypeName")
+    )
+
+    _topic: str = PrivateAttr(default="")
+    _raw: Any = PrivateAttr(default=None)
+
+    @property
+    def topic(self) -> str:
+        """The Bayeux channel the notification arrived on, e.g. ``/v2/me/workbins``."""
+        return self._topic
+
+    @property
+    def raw(self) -> Any:
+        """The ``data`` object the event was decoded from, as received."""
+        return self._raw
+
+    def _bind(self, topic: str, raw: Any) -> None:
+        # Private attributes stay assignable on a frozen model.
+        self._topic = topic
+        self._raw = raw
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        yield "topic", self._topic
+        yield from super().__repr_args__()
+
+
+class InteractionStateMessage(GwsEvent):
+    """A multimedia interaction (e-mail, chat...) changed state: invited, accepted, revoked..."""
+
+    TOPIC: ClassVar[str] = _TOPIC_INTERACTIONS
+
+    id: str
+    # The media ("email", "chat"), not the Bayeux channel.
+    channel: str | None = None
+    state: str | None = None
+    interaction_type: str | None = None
+    interaction_sub_type: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("interactionSubType", "interactionSubtType"),
+    )
+    capabilities: StrList = Field(default_factory=list)
+    user_data: UserData = Field(default_factory=dict)
+    current_queue: str | None = None
+    in_queues: dict[str, Any] | None = None
+    out_queues: dict[str, Any] | None = None
+    received_at: str | None = None
+    session_id: str | None = None
+    parent_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("parentId", "parentInteractionId")
+    )
+    email_object: EmailObject | None = Field(default=None, alias="email_object")
+    chat_notifications: Annotated[list[ChatNotification], NullAsEmptyList] = Field(
+        default_factory=list, alias="chat_notifications"
+    )
+    reference_id: int | None = None
+
+
+class WorkitemStateChangeMessage(GwsEvent):
+    """A workitem changed state, e.g. after it was pulled from a workbin."""
+
+    TOPIC: ClassVar[str] = _TOPIC_INTERACTIONS
+
+    workitem: Workitem | None = None
+    notification_type: str | None = None
+    reference_id: int | None = None
+
+
+class WorkbinStateChangeMessage(GwsEvent):
+    """An interaction was added to or removed from a workbin.
+
+    The wire message carries the interaction under one ``<media>StateResourceV2`` key
+    (``chatStateResourceV2``, ``emailStateResourceV2``...); it is exposed as
+    :attr:`interaction`, and ``<media>`` as :attr:`media`.
+    """
+
+    TOPIC: ClassVar[str] = _TOPIC_WORKBINS
+
+    id: str
+    action: str | None = None
+    media: str
+    interaction: WorkbinInteraction
+    agent_group: str | None = None
+    place_group: str | None = None
+    workbin_agent_id: str | None = None
+    workbin_user_id: str | None = None
+    reference_id: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pick_state_resource(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        # A key holding null is read as absent: GWS writes explicit nulls elsewhere.
+        keys = [
+            key
+            for key, value in data.items()
+            if isinstance(key, str)
+            and key.endswith(_STATE_RESOURCE_SUFFIX)
+            and len(key) > len(_STATE_RESOURCE_SUFFIX)
+            and value is not None
+        ]
+        if len(keys) != 1:
+            found = ", ".join(keys) if keys else "none"
+            raise ValueError(f"expected exactly one *{_STATE_RESOURCE_SUFFIX} key, found {found}")
+        key = keys[0]
+        # A shallow copy: the caller's dict is kept intact as ``raw``.
+        fields = dict(data)
+        fields["interaction"] = fields.pop(key)
+        fields["media"] = key[: -len(_STATE_RESOURCE_SUFFIX)]
+        return fields
+
+    @property
+    def interaction_id(self) -> str:
+        """The id of the interaction that was added or removed."""
+        return self.interaction.id
+
+    @property
+    def is_item_added(self) -> bool:
+        """Whether the interaction was added to the workbin (``ItemAdded``)."""
+        return self.action == "ItemAdded"
+
+    @property
+    def is_item_removed(self) -> bool:
+        """Whether the interaction was removed from the workbin (``ItemRemoved``)."""
+        return self.action == "ItemRemoved"
+
+
+class WorkbinSubscriptionStateChangeMessage(GwsEvent):
+    """A workbin subscription changed: Subscribed, Unsubscribed or RequestFailed."""
+
+    TOPIC: ClassVar[str] = _TOPIC_WORKBINS
+
+    id: str
+    state_resource: str | None = None
+    workbin_user_id: str | None = None
+    reference_id: int | None = None
+
+
+class WorkbinNotificationResource(GwsEvent):
+    """A workbin's content changed (``messageType`` is ``workbinNotificationResource``)."""
+
+    TOPIC: ClassVar[str] = _TOPIC_WORKBINS
+
+    operation: str | None = None
+    workbin_content_operation: str | None = None
+    interaction: NotificationInteraction | None = None
+    workbin_info: WorkbinInfo | None = None
+    actor_info: ActorInfo | None = None
+    reason_info: ReasonInfo | None = None
+
+
+class CallStateChangeMessage(GwsEvent):
+    """A call changed (status, participants, attached data, DTMF) or a call operation failed."""
+
+    TOPIC: ClassVar[str] = _TOPIC_CALLS
+
+    call: Call | None = None
+    phone_number: str | None = None
+    notification_type: str | None = None
+    device_uri: str | None = None
+    error_message: str | None = None
+    connection_id: str | None = None
+    call_uuid: str | None = None
+    reference_id: int | None = None
+
+
+class DeviceStateChangeMessage(GwsEvent):
+    """One or more of the agent's devices changed state."""
+
+    TOPIC: ClassVar[str] = _TOPIC_DEVICES
+
+    devices: Annotated[list[Device], NullAsEmptyList] = Field(default_factory=list)
+    reference_id: int | None = None
+
+
+class ChannelStateChange(GwsEvent):
+    """The agent's state on one or more multimedia channels changed (no ``messageType``)."""
+
+    TOPIC: ClassVar[str] = _TOPIC_CHANNELS
+
+    channels: Annotated[list[ChannelState], NullAsEmptyList] = Field(default_factory=list)
+
+
+class PasswordChangeSuccessful(GwsEvent):
+    """The current user's password was changed."""
+
+    TOPIC: ClassVar[str] = _TOPIC_ME
+
+    notification_type: str | None = None
+
+
+class PasswordChangeError(GwsEvent):
+    """Changing the current user's password failed.
+
+    ``error_code``: 1 the password does not meet the security guidelines, 2 the old
+    password is wrong, 3 internal server error.
+    """
+
+    TOPIC: ClassVar[str] = _TOPIC_ME
+
+    notification_type: str | None = None
+    error_code: int | None = None
+    error_message: str | None = None
+
+
+class UserPasswordChangeSuccessful(GwsEvent):
+    """Another user's password was changed (supervisors and administrators)."""
+
+    TOPIC: ClassVar[str] = _TOPIC_USERS
+
+    notification_type: str | None = None
+    user_id: str
+    user_uri: str | None = None
+
+
+class UserPasswordChangeError(GwsEvent):
+    """Changing another user's password failed (``error_code`` as for ``/v2/me``)."""
+
+    TOPIC: ClassVar[str] = _TOPIC_USERS
+
+    notification_type: str | None = None
+    error_code: int | None = None
+    error_message: str | None = None
+    user_id: str
+    user_uri: str | None = None
+
+
+class UnknownEvent(GwsEvent):
+    """A notification that was not recognised (``error`` is None) or did not validate."""
+
+    # Not bound to a topic: anything can end up here.
+    TOPIC: ClassVar[str] = ""
+
+    error: str | None = None
+
+
+EVENT_TYPES: Final[tuple[type[GwsEvent], ...]] = (
+    InteractionStateMessage,
+    WorkitemStateChangeMessage,
+    WorkbinStateChangeMessage,
+    WorkbinSubscriptionStateChangeMessage,
+    WorkbinNotificationResource,
+    CallStateChangeMessage,
+    DeviceStateChangeMessage,
+    ChannelStateChange,
+    PasswordChangeSuccessful,
+    PasswordChangeError,
+    UserPasswordChangeSuccessful,
+    UserPasswordChangeError,
+)
+"""Every typed event class (not :class:`UnknownEvent`)."""
+
+_BY_MESSAGE_TYPE: Final[dict[str, type[GwsEvent]]] = {
+    "InteractionStateMessage": InteractionStateMessage,
+    "WorkitemStateChangeMessage": WorkitemStateChangeMessage,
+    "WorkbinStateChangeMessage": WorkbinStateChangeMessage,
+    "WorkbinSubscriptionStateChangeMessage": WorkbinSubscriptionStateChangeMessage,
+    "workbinNotificationResource": WorkbinNotificationResource,
+    "CallStateChangeMessage": CallStateChangeMessage,
+    "DeviceStateChangeMessage": DeviceStateChangeMessage,
+}
+# Consulted only on a miss, so that e.g. "WorkbinNotificationResource" still decodes.
+_BY_FOLDED_MESSAGE_TYPE: Final[dict[str, type[GwsEvent]]] = {
+    name.casefold(): cls for name, cls in _BY_MESSAGE_TYPE.items()
+}
+_BY_NOTIFICATION_TYPE: Final[dict[tuple[str, str], type[GwsEvent]]] = {
+    (_TOPIC_ME, "PasswordChangeSuccessful"): PasswordChangeSuccessful,
+    (_TOPIC_ME, "PasswordChangeError"): PasswordChangeError,
+    (_TOPIC_USERS, "PasswordChangeSuccessful"): UserPasswordChangeSuccessful,
+    (_TOPIC_USERS, "PasswordChangeError"): UserPasswordChangeError,
+}
+
+
+def _unknown(topic: str, data: Any, message_type: str | None, error: str | None) -> UnknownEvent:
+    # model_construct skips validation, so building the fallback cannot fail.
+    event = UnknownEvent.model_construct(message_type=message_type, error=error)
+    event._bind(topic, data)
+    return event
+
+
+def _describe(cls: type[GwsEvent], exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    parts = [
+        f"{'.'.join(str(part) for part in err['loc']) or '<root>'}: {err['msg']}"
+        for err in errors[:_MAX_ERRORS_SHOWN]
+    ]
+    more = len(errors) - _MAX_ERRORS_SHOWN
+    if more > 0:
+        parts.append(f"and {more} more")
+    return f"invalid {cls.__name__}: " + "; ".join(parts)
+
+
+def _validate(cls: type[GwsEvent], topic: str, data: dict[Any, Any], tag: str | None) -> GwsEvent:
+    try:
+        event = cls.model_validate(data)
+    except ValidationError as exc:
+        return _unknown(topic, data, tag, _describe(cls, exc))
+    event._bind(topic, data)
+    return event
+
+
+def _decode(topic: str, data: Any) -> GwsEvent:
+    if not isinstance(data, dict):
+        return _unknown(topic, data, None, f"data is not a JSON object: {type(data).__name__}")
+
+    message_type = data.get("messageType")
+    if message_type is None:
+        message_type = data.get("messageTypeName")
+    if message_type is not None:
+        if not isinstance(message_type, str):
+            return _unknown(
+                topic, data, None, f"messageType is not a string: {type(message_type).__name__}"
+            )
+        cls = _BY_MESSAGE_TYPE.get(message_type) or _BY_FOLDED_MESSAGE_TYPE.get(
+            message_type.casefold()
+        )
+        if cls is None:
+            return _unknown(topic, data, message_type, None)
+        return _validate(cls, topic, data, message_type)
+
+    # Without a messageType the topic decides what the payload is.
+    base = topic.rstrip("/") if isinstance(topic, str) else ""
+    if base == _TOPIC_CHANNELS and "channels" in data:
+        return _validate(ChannelStateChange, topic, data, None)
+
+    notification_type = data.get("notificationType")
+    if notification_type is None:
+        return _unknown(topic, data, None, None)
+    if not isinstance(notification_type, str):
+        return _unknown(
+            topic,
+            data,
+            None,
+            f"notificationType is not a string: {type(notification_type).__name__}",
+        )
+    cls = _BY_NOTIFICATION_TYPE.get((base, notification_type))
+    if cls is None:
+        return _unknown(topic, data, notification_type, None)
+    return _validate(cls, topic, data, notification_type)
+
+
+def decode_event(topic: str, data: Any) -> GwsEvent:
+    """Decode the ``data`` of a Bayeux message received on ``topic``; never raises.
+
+    The event type comes from ``messageType`` (or ``messageTypeName``) wherever the
+    message arrives; without one, from the topic: ``channels`` on ``/v2/me/channels``,
+    ``notificationType`` on ``/v2/me`` and ``/v2/users``. A trailing slash on the topic is
+    tolerated. Anything else, and anything that does not validate, gives an
+    :class:`UnknownEvent`.
+    """
+    try:
+        return _decode(topic, data)
+    except Exception as exc:  # the listener must survive any payload
+        return _unknown(topic, data, None, f"cannot decode: {type(exc).__name__}")

@@ -1,0 +1,358 @@
+"""GwsClient REST behaviour against recorded answers (aioresponses)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+from aioresponses import CallbackResult, aioresponses
+from yarl import URL
+
+from gws_async import (
+    AuthenticationError,
+    CsrfTokenError,
+    GwsClient,
+    GwsConnectionError,
+    GwsTimeoutError,
+    InternalServerError,
+    InvalidResponseError,
+    InvalidStateError,
+    NotFoundError,
+)
+
+BASE = "http://10.0.0.5:8090"
+API = f"{BASE}/api/v2"
+PASSWORD = "s3cr3t-Pa55"
+CSRF = {"X-CSRF-HEADER": "X-CSRF-TOKEN", "X-CSRF-TOKEN": "tok-1"}
+ME = {"statusCode": 0, "user": {"id": "u1", "userName": "agent1", "firstName": "Ann"}}
+WB = "VGVzdFdvcmtiaW4vUHJpdmF0ZVZpZXc="
+
+
+@pytest.fixture
+def mock() -> Iterator[aioresponses]:
+    with aioresponses() as m:
+        yield m
+
+
+@pytest.fixture
+async def gws(mock: aioresponses) -> AsyncIterator[GwsClient]:
+    mock.get(f"{API}/me", payload=ME, headers=CSRF)
+    async with GwsClient(BASE, "agent1", PASSWORD) as client:
+        yield client
+
+
+def sent(mock: aioresponses, method: str, url: str) -> list[Any]:
+    """The request kwargs recorded for (method, url)."""
+    return mock.requests.get((method, URL(url)), [])
+
+
+def body_of(call: Any) -> Any:
+    return json.loads(call.kwargs["data"])
+
+
+async def test_login_uses_basic_auth_and_learns_user(gws: GwsClient, mock: aioresponses) -> None:
+    assert gws.user is not None
+    assert gws.user.user_name == "agent1"
+    (call,) = sent(mock, "GET", f"{API}/me")
+    expected = "Basic " + base64.b64encode(f"agent1:{PASSWORD}".encode()).decode()
+    assert call.kwargs["headers"]["Authorization"] == expected
+
+
+async def test_post_carries_the_csrf_token_learned_from_answers(
+    gws: GwsClient, mock: aioresponses
+) -> None:
+    url = f"{API}/me/workbins/{WB}"
+    mock.post(url, payload={"status": 0, "referenceId": 3})
+    result = await gws.workbins.subscribe(WB)
+    assert result.reference_id == 3
+    (call,) = sent(mock, "POST", url)
+    assert call.kwargs["headers"]["X-CSRF-TOKEN"] == "tok-1"
+    assert body_of(call) == {"operationName": "Subscribe"}
+
+
+async def test_custom_csrf_header_name_is_honoured(mock: aioresponses) -> None:
+    mock.get(f"{API}/me", payload=ME, headers={"X-CSRF-HEADER": "X-XSRF", "X-CSRF-TOKEN": "t9"})
+    mock.post(f"{API}/me/workbins/{WB}", payload={"status": 0})
+    async with GwsClient(BASE, "agent1", PASSWORD) as gws:
+        await gws.workbins.unsubscribe(WB)
+    (call,) = sent(mock, "POST", f"{API}/me/workbins/{WB}")
+    assert call.kwargs["headers"]["X-XSRF"] == "t9"
+
+
+async def test_stale_csrf_token_is_refreshed_and_retried_once(
+    gws: GwsClient, mock: aioresponses
+) -> None:
+    url = f"{API}/me/workbins/{WB}"
+    refused = {"statusCode": 3, "statusMessage": "Missing or invalid Csrf token"}
+    mock.post(url, status=403, payload=refused)
+    mock.get(f"{API}/me", payload=ME, headers={**CSRF, "X-CSRF-TOKEN": "tok-2"})
+    mock.post(url, payload={"status": 0})
+    await gws.workbins.subscribe(WB)
+    first, second = sent(mock, "POST", url)
+    assert first.kwargs["headers"]["X-CSRF-TOKEN"] == "tok-1"
+    assert second.kwargs["headers"]["X-CSRF-TOKEN"] == "tok-2"
+
+
+async def test_csrf_refused_twice_raises(gws: GwsClient, mock: aioresponses) -> None:
+    url = f"{API}/me/workbins/{WB}"
+    refused = {"statusCode": 3, "statusMessage": "Missing or invalid Csrf token"}
+    mock.post(url, status=403, payload=refused)
+    mock.get(f"{API}/me", payload=ME, headers=CSRF)
+    mock.post(url, status=403, payload=refused)
+    with pytest.raises(CsrfTokenError):
+        await gws.workbins.subscribe(WB)
+
+
+async def test_failed_login_raises_and_closes_the_owned_session(mock: aioresponses) -> None:
+    mock.get(f"{API}/me", status=401, body="Unauthorized")
+    client = GwsClient(BASE, "agent1", PASSWORD)
+    with pytest.raises(AuthenticationError) as info:
+        await client.open()
+    assert client.session.closed
+    assert PASSWORD not in str(info.value)
+    assert PASSWORD not in repr(info.value)
+    assert PASSWORD not in repr(client)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "cls", "text"),
+    [
+        (
+            200,
+            '{"statusCode": 2, "statusMessage": "not owned"}',
+            "application/json",
+            InvalidStateError,
+            "not owned",
+        ),
+        (
+            200,
+            '{"status": "error", "errorDescription": "bad state"}',
+            "application/json",
+            None,
+            "bad state",
+        ),
+        (
+            200,
+            '{"status": 6, "description": "no such workbin"}',
+            "application/json",
+            NotFoundError,
+            "no such workbin",
+        ),
+        (
+            502,
+            "<html><body><h1>502 Bad Gateway</h1></body></html>",
+            "text/html",
+            InternalServerError,
+            "502 Bad Gateway",
+        ),
+        (200, "{not json", "application/json", InvalidResponseError, "not JSON"),
+        (200, "[1, 2]", "application/json", InvalidResponseError, "list"),
+    ],
+)
+async def test_failures_raise_typed_errors_naming_the_request(
+    gws: GwsClient,
+    mock: aioresponses,
+    status: int,
+    body: str,
+    content_type: str,
+    cls: type[Exception] | None,
+    text: str,
+) -> None:
+    url = f"{API}/me/workbins/{WB}/interactions"
+    mock.post(url, status=status, body=body, content_type=content_type)
+    with pytest.raises(Exception) as info:
+        await gws.workbins.add(WB, "0001")
+    if cls is not None:
+        assert type(info.value) is cls
+    message = str(info.value)
+    assert message.startswith("AddInteractionToWorkbin: POST /api/v2/me/workbins/")
+    assert f"HTTP {status}" in message
+    assert text in message
+    assert PASSWORD not in message
+    assert "Basic " not in message
+
+
+async def test_connection_error_and_timeout_are_their_own_branch(
+    gws: GwsClient, mock: aioresponses
+) -> None:
+    mock.get(f"{API}/me/workbins", exception=aiohttp.ClientConnectionError("refused"))
+    with pytest.raises(GwsConnectionError) as info:
+        await gws.workbins.list()
+    assert "GET /api/v2/me/workbins" in str(info.value)
+    mock.get(f"{API}/me/workbins", exception=TimeoutError())
+    with pytest.raises(GwsTimeoutError):
+        await gws.workbins.list()
+
+
+async def test_workbin_list_and_content(gws: GwsClient, mock: aioresponses) -> None:
+    mock.get(
+        f"{API}/me/workbins",
+        payload={
+            "status": 0,
+            "workbins": [
+                {
+                    "workbinId": WB,
+                    "active": 1,
+                    "workbinName": "TestWorkbin",
+                    "viewName": "TestWorkbin/PrivateView",
+                    "workbinType": 1,
+                }
+            ],
+        },
+    )
+    (workbin,) = await gws.workbins.list()
+    assert (workbin.workbin_id, workbin.workbin_name, workbin.active) == (WB, "TestWorkbin", 1)
+
+    mock.get(
+        re.compile(r".*/me/workbins/.*/interactions\?fields=\*$"),
+        payload={
+            "statusCode": 0,
+            "interactions": [
+                {
+                    "InteractionId": "0000Aa8WRME43VG6",
+                    "MediaType": "email",
+                    "Mailbox": "saas54",
+                    "Subject": "hello",
+                    "WorkbinAgentId": "MaratTest",
+                }
+            ],
+        },
+    )
+    (item,) = await gws.workbins.get_content(WB)
+    assert item.interaction_id == "0000Aa8WRME43VG6"
+    assert item.media_type == "email"
+    assert item.properties["Mailbox"] == "saas54"
+
+
+async def test_add_sends_the_documented_request(gws: GwsClient, mock: aioresponses) -> None:
+    url = f"{API}/me/workbins/{WB}/interactions"
+    uri = f"{url}/0001"
+    mock.post(url, payload={"status": 0, "uri": uri})
+    result = await gws.workbins.add(WB, "0001")
+    assert result.uri == uri
+    (call,) = sent(mock, "POST", url)
+    assert body_of(call) == {"interactionId": "0001"}
+    assert call.kwargs["headers"]["Content-Type"] == "application/json"
+
+
+async def test_pull_sends_the_item_uri(gws: GwsClient, mock: aioresponses) -> None:
+    mock.post(f"{API}/me/interactions", payload={"status": 0})
+    await gws.workbins.pull(WB, "0001")
+    (call,) = sent(mock, "POST", f"{API}/me/interactions")
+    assert body_of(call) == {
+        "operationName": "PullInteractionFromWorkbin",
+        "uri": f"{API}/me/workbins/{WB}/interactions/0001",
+    }
+
+
+@pytest.mark.parametrize(
+    ("media", "operation"),
+    [
+        (None, "AddInteraction"),
+        ("chat", "AddChat"),
+        ("email", "AddEmail"),
+        ("workitem", "AddWorkitem"),
+        ("tweet", "AddTweet"),
+        ("facebook", "AddFacebook"),
+        ("facebooksession", "AddFacebooksession"),
+        ("openmedia", "AddOpenmedia"),
+    ],
+)
+async def test_group_add_operation_names(
+    gws: GwsClient, mock: aioresponses, media: Any, operation: str
+) -> None:
+    url = f"{API}/me/workbins/wb-g?agentGroup=My+Group"
+    mock.post(url, payload={"statusCode": 0, "referenceId": 16})
+    result = await gws.workbins.add_to_group(
+        "wb-g", "0001BaBFVPR20035", agent_group="My Group", media=media, save_lar=True
+    )
+    assert result.reference_id == 16
+    (call,) = sent(mock, "POST", url)
+    assert body_of(call) == {
+        "operationName": operation,
+        "id": "0001BaBFVPR20035",
+        "saveLAR": "true",
+    }
+
+
+async def test_group_pull_place_group(gws: GwsClient, mock: aioresponses) -> None:
+    url = f"{API}/me/workbins/wb-p?placeGroup=MyPlaceGroup"
+    mock.post(url, payload={"statusCode": 0, "referenceId": 18})
+    result = await gws.workbins.pull_from_group(
+        "wb-p", "i9", place_group="MyPlaceGroup", media="chat"
+    )
+    assert result.reference_id == 18
+    (call,) = sent(mock, "POST", url)
+    assert body_of(call) == {"operationName": "PullChat", "id": "i9"}
+
+
+async def test_pull_chat_from_any_workbin_with_nickname(gws: GwsClient, mock: aioresponses) -> None:
+    url = f"{API}/workbins/3434543fafwe987"
+    mock.post(url, payload={"statusCode": 0, "referenceId": 17})
+    result = await gws.workbins.pull_from_workbin(
+        "3434543fafwe987", "FE79", media="chat", nickname="Ann"
+    )
+    assert result.reference_id == 17
+    (call,) = sent(mock, "POST", url)
+    assert body_of(call) == {"operationName": "PullChat", "id": "FE79", "nickname": "Ann"}
+
+
+async def test_path_segments_are_escaped(gws: GwsClient, mock: aioresponses) -> None:
+    url = f"{API}/me/workbins/a%2Fb%3Fc=/interactions?fields=*"
+    mock.get(url, payload={"statusCode": 0, "interactions": []})
+    assert await gws.workbins.get_content("a/b?c=") == []
+    assert sent(mock, "GET", url)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda g: g.workbins.add("", "i"),
+        lambda g: g.workbins.add("wb", " "),
+        lambda g: g.workbins.add_to_group("wb", "i"),
+        lambda g: g.workbins.add_to_group("wb", "i", agent_group="a", place_group="p"),
+        lambda g: g.workbins.add_to_group("wb", "i", agent_group="a", media="fax"),
+        lambda g: g.workbins.pull_from_workbin("wb", "i", media="tweet"),
+        lambda g: g.workbins.pull_from_workbin("wb", "i", nickname="Ann"),
+        lambda g: g.workbins.subscribe(""),
+    ],
+)
+async def test_bad_input_is_refused_before_anything_is_sent(
+    gws: GwsClient, mock: aioresponses, call: Any
+) -> None:
+    before = sum(len(v) for v in mock.requests.values())
+    with pytest.raises(ValueError):
+        await call(gws)
+    assert sum(len(v) for v in mock.requests.values()) == before
+
+
+def test_constructor_refuses_credentials_in_the_url() -> None:
+    with pytest.raises(ValueError, match="credentials"):
+        GwsClient("http://agent1:pw@gws:8090", "agent1", "pw")
+    with pytest.raises(ValueError, match="http"):
+        GwsClient("gws:8090", "agent1", "pw")
+
+
+async def test_injected_session_is_left_open(mock: aioresponses) -> None:
+    mock.get(f"{API}/me", payload=ME, headers=CSRF)
+    async with aiohttp.ClientSession() as session:
+        async with GwsClient(BASE, "agent1", PASSWORD, session=session) as gws:
+            assert gws.session is session
+        assert not session.closed
+
+
+async def test_callback_sees_json_content(gws: GwsClient, mock: aioresponses) -> None:
+    seen: list[Any] = []
+
+    def record(url: URL, **kwargs: Any) -> CallbackResult:
+        seen.append(json.loads(kwargs["data"]))
+        return CallbackResult(payload={"statusCode": 0, "referenceId": 1})
+
+    mock.post(f"{API}/me/workbins/wb?agentGroup=G", callback=record)
+    await gws.workbins.add_to_group("wb", "i", agent_group="G")
+    assert seen == [{"operationName": "AddInteraction", "id": "i"}]
