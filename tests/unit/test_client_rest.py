@@ -16,6 +16,7 @@ from yarl import URL
 from gws_async import (
     AuthenticationError,
     CsrfTokenError,
+    GwsApiError,
     GwsClient,
     GwsConnectionError,
     GwsTimeoutError,
@@ -160,12 +161,12 @@ async def test_failures_raise_typed_errors_naming_the_request(
     status: int,
     body: str,
     content_type: str,
-    cls: type[Exception] | None,
+    cls: type[GwsApiError] | None,
     text: str,
 ) -> None:
     url = f"{API}/me/workbins/{WB}/interactions"
     mock.post(url, status=status, body=body, content_type=content_type)
-    with pytest.raises(Exception) as info:
+    with pytest.raises(GwsApiError) as info:
         await gws.workbins.add(WB, "0001")
     if cls is not None:
         assert type(info.value) is cls
@@ -326,7 +327,7 @@ async def test_bad_input_is_refused_before_anything_is_sent(
     gws: GwsClient, mock: aioresponses, call: Any
 ) -> None:
     before = sum(len(v) for v in mock.requests.values())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"empty|exactly one|media must|nickname"):
         await call(gws)
     assert sum(len(v) for v in mock.requests.values()) == before
 
