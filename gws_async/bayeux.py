@@ -158,6 +158,7 @@ class BayeuxClient:
         self._dispatch_lock = asyncio.Lock()
         self._stopped = asyncio.Event()
         self._lost_streak = 0
+        self._first_connect = True
         self.handshakes = 0
         """Successful handshakes so far (more than one means the session was re-created)."""
         self.failure: BaseException | None = None
@@ -291,6 +292,7 @@ class BayeuxClient:
         if reply.get("successful") is not True or not isinstance(client_id, str):
             raise BayeuxError(_META_HANDSHAKE, _error_text(reply))
         self._client_id = client_id
+        self._first_connect = True
         self.handshakes += 1
         self._handshaken.set()
         log.info("handshake: clientId=%s (handshake #%d)", client_id, self.handshakes)
@@ -396,6 +398,11 @@ class BayeuxClient:
             "connectionType": "long-polling",
             "id": self._next_id(),
         }
+        if self._first_connect:
+            # Like CometD's own clients: the first connect is answered at once, so
+            # "connected" is known without waiting out a whole long-poll.
+            message["advice"] = {"timeout": 0}
+            self._first_connect = False
         timeout = self._advice.timeout + self._network_allowance
         reply = await self._request_reply(message, timeout=timeout)
         self._advice = self._advice.updated(reply.get("advice"))

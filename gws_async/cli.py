@@ -25,9 +25,8 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-_EVENT_TYPES: dict[str, type[GwsEvent]] = {
-    cls.__name__: cls for cls in (*events_module.EVENT_TYPES, UnknownEvent)
-}
+_ALL_TYPES: tuple[type[GwsEvent], ...] = (*events_module.EVENT_TYPES, UnknownEvent)
+_EVENT_TYPES: dict[str, type[GwsEvent]] = {cls.__name__: cls for cls in _ALL_TYPES}
 
 
 def event_to_json(event: GwsEvent) -> str:

@@ -1,0 +1,34 @@
+"""An embedded Genesys Web Services simulator for tests and local development.
+
+It is written against the spec on plain dicts and raw JSON, independently of the client,
+so a misreading of the spec in one cannot hide the same misreading in the other.
+
+Use it in tests (see also the ``gws_simulator`` pytest fixture)::
+
+    from gws_async.simulator import GwsSimulator
+
+    async with GwsSimulator() as sim:
+        ...  # point a client at sim.url, user agent1 / password1
+
+or from the command line: ``gws-async simulator --port 8090``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from ._common import logger
+from ._server import GwsSimulator
+from ._state import SimAgent, SimInteraction, SimState, SimWorkbin
+
+__all__ = ["GwsSimulator", "SimAgent", "SimInteraction", "SimState", "SimWorkbin", "serve"]
+
+
+async def serve(host: str, port: int, agents: Sequence[SimAgent] | None = None) -> None:
+    """Run a simulator on ``host:port`` until cancelled."""
+    async with GwsSimulator(agents, host=host, port=port) as sim:
+        logger.info("GWS simulator listening on %s", sim.api_url)
+        for agent in sim.state.agents.values():
+            logger.info("agent %s (place %s)", agent.username, agent.place)
+        await asyncio.Event().wait()

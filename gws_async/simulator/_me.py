@@ -1,0 +1,139 @@
+"""The ``/me`` resource: the signed-in agent and the interactions it owns."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from ._common import (
+    CONTEXT,
+    SimContext,
+    api_url,
+    current_agent,
+    requested_fields,
+    select_fields,
+)
+from ._render import interaction_resource
+from ._state import AgentPresence, SimAgent
+
+__all__ = ["create_interaction", "setup"]
+
+_ME_INTERACTIONS = "/me/interactions"
+_SUBRESOURCES = ("devices", "channels", "skills")
+_DISPLAY_NAMES = {"Ready": "Ready", "NotReady": "Not Ready"}
+
+
+def setup(app: web.Application, ctx: SimContext) -> None:
+    """Add the ``/me`` routes; the operations on ``/me/interactions`` come from the sections."""
+    root = ctx.api_root
+    app.router.add_get(f"{root}/me", _get_me)
+    app.router.add_get(f"{root}/me/interactions", _get_my_interactions)
+    app.router.add_post(f"{root}/me/interactions", _post_my_interactions)
+    ctx.table(_ME_INTERACTIONS)
+
+
+def create_interaction(
+    ctx: SimContext,
+    username: str,
+    *,
+    media: str,
+    state: str,
+    user_data: Mapping[str, Any] | None,
+    interaction_id: str | None,
+) -> str:
+    """Create an interaction owned by ``username``."""
+    ctx.state.agent(username)
+    interaction = ctx.state.add_interaction(
+        media=media,
+        state=state,
+        user_data=user_data,
+        interaction_id=interaction_id,
+        queue=f"Simple{media.capitalize()}InQueue",
+    )
+    interaction.owner = username
+    return interaction.id
+
+
+def _user_state(state: str) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"agent-state/{state}")).upper(),
+        "state": state,
+        "displayName": _DISPLAY_NAMES.get(state, state),
+    }
+
+
+def _device(request: web.Request, presence: AgentPresence) -> dict[str, Any]:
+    return {
+        "id": presence.device_id,
+        "deviceState": "Active",
+        "userState": _user_state(presence.user_states["voice"]),
+        "phoneNumber": presence.phone_number,
+        "e164Number": presence.phone_number,
+        "telephonyNetwork": "Private",
+        "doNotDisturb": "Off",
+        "capabilities": ["ForwardCallsOn", "DoNotDisturbOn"],
+        "uri": f"{api_url(request)}/devices/{presence.device_id}",
+        "path": f"/devices/{presence.device_id}",
+    }
+
+
+def _channels(presence: AgentPresence) -> list[dict[str, Any]]:
+    return [
+        {"channel": channel, "userState": _user_state(presence.user_states[channel])}
+        for channel in ("chat", "email")
+    ]
+
+
+def _user(request: web.Request, agent: SimAgent) -> dict[str, Any]:
+    return {
+        "id": agent.user_id,
+        "userName": agent.username,
+        "firstName": agent.first_name,
+        "lastName": agent.last_name,
+        "employeeId": agent.employee_id,
+        "roles": ["ROLE_AGENT"],
+        "enabled": True,
+        "changePasswordOnFirstLogin": False,
+        "uri": f"{api_url(request)}/users/{agent.user_id}",
+        "path": f"/users/{agent.user_id}",
+    }
+
+
+async def _get_me(request: web.Request) -> web.Response:
+    """GET /me, with ``subresources=*`` or a list of devices, channels, skills."""
+    ctx = request.app[CONTEXT]
+    agent = current_agent(request)
+    user = _user(request, agent)
+    wanted = {part.strip() for part in request.query.get("subresources", "").split(",")}
+    if "*" in wanted:
+        wanted = set(_SUBRESOURCES)
+    presence = ctx.state.presence[agent.username]
+    if "devices" in wanted:
+        user["devices"] = [_device(request, presence)]
+    if "channels" in wanted:
+        user["channels"] = _channels(presence)
+    if "skills" in wanted:
+        user["skills"] = []
+    return web.json_response({"statusCode": 0, "user": user})
+
+
+async def _get_my_interactions(request: web.Request) -> web.Response:
+    """GET /me/interactions: URIs, or with ``fields`` the interaction resources."""
+    ctx = request.app[CONTEXT]
+    agent = current_agent(request)
+    owned = ctx.state.owned_by(agent.username)
+    fields = requested_fields(request)
+    if fields is None:
+        base = f"{api_url(request)}/me/interactions"
+        uris = [f"{base}/{quote(i.id, safe='')}" for i in owned]
+        return web.json_response({"statusCode": 0, "uris": uris})
+    resources = [select_fields(interaction_resource(i), fields) for i in owned]
+    return web.json_response({"statusCode": 0, "interactions": resources})
+
+
+async def _post_my_interactions(request: web.Request) -> web.Response:
+    return await request.app[CONTEXT].table(_ME_INTERACTIONS).dispatch(request)

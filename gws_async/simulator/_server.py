@@ -1,0 +1,406 @@
+"""The simulator: an aiohttp application with GWS authentication, CSRF and Bayeux."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hmac
+import json
+from collections import deque
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+
+from . import _me, _workbins
+from ._bayeux import BayeuxServer
+from ._common import CONTEXT, SimContext, StatusError, current_session, logger, set_session
+from ._state import HttpSession, SimAgent, SimState, SimWorkbin, default_agents, default_workbins
+
+__all__ = ["GwsSimulator"]
+
+_COOKIE = "JSESSIONID"
+_CSRF_HEADER = "X-CSRF-TOKEN"
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+_DEFAULT_FAILURE_BODY = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+@dataclass
+class _Failure:
+    remaining: int
+    status: int
+    body: bytes
+    content_type: str
+    path_prefix: str | None
+
+
+def _normalize_path(path: str) -> str:
+    return "/" + path.strip("/") if path.strip("/") else ""
+
+
+def _parse_basic(header: str) -> tuple[str, str] | None:
+    """``(login, password)`` from an RFC 7617 ``Authorization: Basic`` header."""
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        raw = base64.b64decode(encoded.strip(), validate=True)
+    except ValueError:
+        return None
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        decoded = raw.decode("latin-1")
+    login, colon, password = decoded.partition(":")
+    return (login, password) if colon else None
+
+
+def _same(a: str, b: str) -> bool:
+    # Constant-time comparison that also accepts non-ASCII input from headers.
+    return hmac.compare_digest(a.encode("utf-8", "surrogateescape"), b.encode("utf-8"))
+
+
+class GwsSimulator:
+    """An in-process Genesys Web Services 8.5 server for tests and local development.
+
+    It serves the REST API under ``api_root`` and a Bayeux long-polling endpoint at
+    ``cometd_path`` on a real loopback port, with HTTP Basic authentication, a
+    ``JSESSIONID`` session cookie and GWS-style CSRF tokens. State lives in memory
+    (:attr:`state`); the synchronous hooks create interactions, push notifications and
+    inject failures::
+
+        async with GwsSimulator() as sim:
+            iid = sim.put_in_workbin("agent1", workbin_id)
+            ...  # point a client at sim.url with agent1 / password1
+
+    A stopped simulator can be started again on the same port with its state kept, which
+    looks to clients like a server restart: their Bayeux sessions are gone.
+    """
+
+    def __init__(
+        self,
+        agents: Sequence[SimAgent] | None = None,
+        *,
+        workbins: Sequence[SimWorkbin] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_root: str = "/api/v2",
+        cometd_path: str = "/api/v2/notifications",
+        long_poll_timeout: float = 30.0,
+        max_interval: float = 10.0,
+        csrf: bool = True,
+    ) -> None:
+        """Configure the simulator; nothing listens until :meth:`start`.
+
+        ``agents`` defaults to agent1/password1 and agent2/password2. ``workbins``
+        replaces the default set (the spec's personal workbins plus one AgentGroup and
+        one PlaceGroup workbin); use ``SimWorkbin.personal(name)`` for personal ones.
+        """
+        if long_poll_timeout <= 0 or max_interval <= 0:
+            raise ValueError("long_poll_timeout and max_interval must be positive")
+        self.state = SimState(
+            default_agents() if agents is None else agents,
+            default_workbins() if workbins is None else workbins,
+        )
+        #: ``(method, path_qs)`` of every HTTP request received, oldest first (bounded).
+        self.requests: deque[tuple[str, str]] = deque(maxlen=10_000)
+        self._host = host
+        self._port = port
+        self._api_root = _normalize_path(api_root)
+        self._cometd_path = _normalize_path(cometd_path)
+        if not self._cometd_path:
+            raise ValueError("cometd_path must not be the server root")
+        self.csrf = csrf
+        self._bayeux = BayeuxServer(long_poll_timeout=long_poll_timeout, max_interval=max_interval)
+        self._ctx = SimContext(
+            state=self.state, bayeux=self._bayeux, api_root=self._api_root, csrf=csrf
+        )
+        self._failures: list[_Failure] = []
+        self._app: web.Application | None = None
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def make_app(self) -> web.Application:
+        """The aiohttp application (built once per run; usable with any aiohttp runner)."""
+        if self._app is None:
+            app = web.Application(middlewares=[self._front, self._auth, self._errors])
+            app[CONTEXT] = self._ctx
+            self._ctx.tables.clear()
+            _me.setup(app, self._ctx)
+            _workbins.setup(app, self._ctx)
+            app.router.add_post(self._cometd_path, self._bayeux_handler)
+            app.router.add_post(self._cometd_path + "/{suffix:.*}", self._bayeux_handler)
+            app.on_shutdown.append(self._on_shutdown)
+            app.cleanup_ctx.append(self._sweeper)
+            self._app = app
+        return self._app
+
+    @property
+    def app(self) -> web.Application:
+        """The aiohttp application, see :meth:`make_app`."""
+        return self.make_app()
+
+    async def start(self) -> None:
+        """Listen on ``host:port`` (a free port when 0; the same one again on restart)."""
+        if self._runner is not None:
+            raise RuntimeError("the simulator is already running")
+        # Held long-polls are answered on shutdown, so a short grace period suffices.
+        runner = web.AppRunner(self.make_app(), shutdown_timeout=2.0)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._host, self._port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            self._app = None
+            raise
+        self._port = int(runner.addresses[0][1])
+        self._runner = runner
+        logger.debug("GWS simulator started on %s", self.url)
+
+    async def stop(self) -> None:
+        """Answer held long-polls, close connections and forget Bayeux sessions."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        self._bayeux.close()
+        try:
+            await runner.cleanup()
+        finally:
+            self._bayeux.expire()
+            self._app = None
+        logger.debug("GWS simulator stopped")
+
+    async def __aenter__(self) -> GwsSimulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def _on_shutdown(self, app: web.Application) -> None:
+        self._bayeux.close()
+
+    async def _sweeper(self, app: web.Application) -> AsyncIterator[None]:
+        self._bayeux.open()
+        task = asyncio.create_task(self._bayeux.sweep_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # -- addresses ------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The listening port (once started)."""
+        if self._runner is None:
+            raise RuntimeError("the simulator is not running")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` of the running simulator."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The REST API root, e.g. ``http://127.0.0.1:8090/api/v2``."""
+        return self.url + self._api_root
+
+    @property
+    def cometd_url(self) -> str:
+        """The Bayeux endpoint."""
+        return self.url + self._cometd_path
+
+    # -- test hooks -----------------------------------------------------------------------
+
+    def put_in_workbin(
+        self,
+        username: str,
+        workbin_id: str,
+        *,
+        media: str = "chat",
+        user_data: Mapping[str, Any] | None = None,
+        interaction_id: str | None = None,
+    ) -> str:
+        """Create an interaction sitting in a workbin and return its id.
+
+        For a personal workbin it lands in ``username``'s copy. An ``ItemAdded``
+        notification goes to subscribers of the workbin (no ``referenceId``: nobody asked).
+        """
+        return _workbins.put_in_workbin(
+            self._ctx,
+            username,
+            workbin_id,
+            media=media,
+            user_data=user_data,
+            interaction_id=interaction_id,
+        )
+
+    def create_interaction(
+        self,
+        username: str,
+        *,
+        media: str = "chat",
+        state: str = "Accepted",
+        user_data: Mapping[str, Any] | None = None,
+        interaction_id: str | None = None,
+    ) -> str:
+        """Create an interaction owned by ``username`` (no notification) and return its id."""
+        return _me.create_interaction(
+            self._ctx,
+            username,
+            media=media,
+            state=state,
+            user_data=user_data,
+            interaction_id=interaction_id,
+        )
+
+    def push(self, username: str, topic: str, data: Any) -> int:
+        """Deliver ``data`` on ``topic`` to the agent's Bayeux sessions subscribed to it.
+
+        ``data`` may be any JSON value, valid GWS shape or not. Returns how many sessions
+        got it.
+        """
+        self.state.agent(username)
+        json.dumps(data)  # fail here, in the test, rather than inside a long-poll reply
+        return self._bayeux.deliver(username, topic, data)
+
+    def push_raw(self, username: str, message: Any) -> int:
+        """Deliver one raw Bayeux message (any JSON value) as-is to all the agent's sessions."""
+        self.state.agent(username)
+        json.dumps(message)
+        return self._bayeux.deliver_raw(username, message)
+
+    def expire_bayeux_sessions(self, username: str | None = None) -> int:
+        """Forget Bayeux clients (all, or one agent's) and return how many were dropped.
+
+        Their held connects return ``402::Unknown client`` with advice ``handshake``.
+        """
+        return self._bayeux.expire(username)
+
+    def fail_next(
+        self,
+        count: int,
+        *,
+        status: int = 500,
+        body: str | bytes = _DEFAULT_FAILURE_BODY,
+        content_type: str = "text/html",
+        path_prefix: str | None = None,
+    ) -> None:
+        """Answer the next ``count`` requests (only paths starting with ``path_prefix``, if
+        given) with ``status`` and ``body`` instead, before authentication."""
+        if count <= 0:
+            return
+        raw = body.encode() if isinstance(body, str) else body
+        self._failures.append(_Failure(count, status, raw, content_type, path_prefix))
+
+    # -- middlewares ----------------------------------------------------------------------
+
+    @web.middleware
+    async def _front(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Record the request, then apply an injected failure if one matches."""
+        self.requests.append((request.method, request.path_qs))
+        for failure in self._failures:
+            if failure.path_prefix is None or request.path.startswith(failure.path_prefix):
+                failure.remaining -= 1
+                if failure.remaining <= 0:
+                    self._failures.remove(failure)
+                return web.Response(
+                    status=failure.status,
+                    body=failure.body,
+                    headers={hdrs.CONTENT_TYPE: failure.content_type},
+                )
+        return await handler(request)
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Basic or session authentication, then the CSRF check, like GWS."""
+        authenticated = self._authenticate(request)
+        if authenticated is None:
+            return web.json_response(
+                {"statusCode": 3, "statusMessage": "Authentication failed"},
+                status=401,
+                headers={hdrs.WWW_AUTHENTICATE: 'Basic realm="GWS"'},
+            )
+        session, is_new = authenticated
+        set_session(request, session)
+        if (
+            self.csrf
+            and request.method in _UNSAFE_METHODS
+            and not _same(request.headers.get(_CSRF_HEADER, ""), session.csrf_token)
+        ):
+            response: web.StreamResponse = web.json_response(
+                {"statusCode": 3, "statusMessage": "Missing or invalid Csrf token"}, status=403
+            )
+        else:
+            response = await handler(request)
+        if self.csrf:
+            response.headers["X-CSRF-HEADER"] = _CSRF_HEADER
+            response.headers[_CSRF_HEADER] = session.csrf_token
+        if is_new:
+            response.set_cookie(_COOKIE, session.id, path="/", httponly=True)
+        return response
+
+    def _authenticate(self, request: web.Request) -> tuple[HttpSession, bool] | None:
+        cookie = request.cookies.get(_COOKIE)
+        existing = self.state.http_sessions.get(cookie) if cookie else None
+        header = request.headers.get(hdrs.AUTHORIZATION)
+        if header is None:
+            return (existing, False) if existing is not None else None
+        username = self._check_basic(header)
+        if username is None:
+            return None
+        if existing is not None and existing.username == username:
+            return existing, False
+        return self.state.open_http_session(username), True
+
+    def _check_basic(self, header: str) -> str | None:
+        credentials = _parse_basic(header)
+        if credentials is None:
+            return None
+        login, password = credentials
+        agent = self.state.agents.get(login)
+        if agent is None or not _same(password, agent.password):
+            logger.debug("authentication failed for %r", login)
+            return None
+        return agent.username
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Turn every failure into a GWS-style JSON reply."""
+        try:
+            return await handler(request)
+        except StatusError as exc:
+            return exc.response()
+        except web.HTTPException as exc:
+            if exc.status == 404:
+                return StatusError(6, "Not found", http_status=404).response()
+            if exc.status == 405:
+                return StatusError(3, "Method not allowed", http_status=405).response()
+            code = 4 if exc.status >= 500 else 1
+            return StatusError(code, exc.reason, http_status=exc.status).response()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("simulator error on %s %s", request.method, request.path)
+            return StatusError(4, "Internal error", http_status=500).response()
+
+    # -- Bayeux ---------------------------------------------------------------------------
+
+    async def _bayeux_handler(self, request: web.Request) -> web.Response:
+        return await self._bayeux.handle(request, current_session(request).username)

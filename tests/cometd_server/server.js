@@ -1,0 +1,365 @@
+'use strict';
+
+// Loopback Bayeux server for gws-async's integration tests.
+//
+// The Bayeux side is the CometD project's own Node.js server
+// (cometd-nodejs-server), so our client is checked against an implementation
+// we did not write. A small JSON control API under /control/ lets a test make
+// the server publish, lose its sessions, and report what it holds.
+//
+// Usage: node server.js [--host HOST] [--timeout MS] [--max-interval MS] [--ignore-stdin]
+//   env: COMETD_HOST, COMETD_TIMEOUT, COMETD_MAX_INTERVAL
+//
+// Prints exactly one line "LISTENING <port>" on stdout once it accepts
+// connections. Exits on SIGTERM/SIGINT, and when stdin closes (so that a test
+// runner that dies cannot leave it behind) unless --ignore-stdin is given.
+
+const http = require('http');
+const cometd = require('cometd-nodejs-server');
+
+function parseArgs(argv) {
+    const options = {
+        host: process.env.COMETD_HOST || '',
+        timeout: Number(process.env.COMETD_TIMEOUT || 2000),
+        maxInterval: Number(process.env.COMETD_MAX_INTERVAL || 10000),
+        watchStdin: true,
+    };
+    for (let i = 0; i < argv.length; ++i) {
+        const arg = argv[i];
+        const value = () => {
+            if (i + 1 >= argv.length) {
+                throw new Error('missing value for ' + arg);
+            }
+            return argv[++i];
+        };
+        switch (arg) {
+            case '--host':
+                options.host = value();
+                break;
+            case '--timeout':
+                options.timeout = Number(value());
+                break;
+            case '--max-interval':
+                options.maxInterval = Number(value());
+                break;
+            case '--ignore-stdin':
+                options.watchStdin = false;
+                break;
+            default:
+                throw new Error('unknown argument ' + arg);
+        }
+    }
+    for (const name of ['timeout', 'maxInterval']) {
+        if (!Number.isInteger(options[name]) || options[name] < 0) {
+            throw new Error('invalid ' + name + ': ' + options[name]);
+        }
+    }
+    return options;
+}
+
+const options = parseArgs(process.argv.slice(2));
+
+const bayeux = cometd.createCometDServer({
+    timeout: options.timeout,
+    maxInterval: options.maxInterval,
+});
+
+// The package keeps its session table private, so it is mirrored here from
+// the events it emits.
+const sessions = new Map();
+bayeux.addListener('sessionAdded', session => {
+    sessions.set(session.id, session);
+});
+bayeux.addListener('sessionRemoved', session => {
+    sessions.delete(session.id);
+});
+
+// Lets a test see what its client really put on the wire: a message whose
+// ext has an "echo" member gets that value back in its reply's ext, and the
+// value of the request's X-Bayeux-Echo header comes back as ext.header.
+bayeux.addExtension({
+    incoming: (server, session, message, callback) => {
+        const reply = message.reply;
+        if (reply) {
+            const ext = {};
+            if (message.ext && Object.prototype.hasOwnProperty.call(message.ext, 'echo')) {
+                ext.echo = message.ext.echo;
+            }
+            const request = server.context.request;
+            const header = request && request.headers['x-bayeux-echo'];
+            if (header !== undefined) {
+                ext.header = header;
+            }
+            if (Object.keys(ext).length > 0) {
+                reply.ext = Object.assign({}, reply.ext, ext);
+            }
+        }
+        callback(undefined, true);
+    },
+});
+
+function subscriptionCounts() {
+    const counts = {};
+    for (const session of sessions.values()) {
+        for (const channel of session.subscriptions) {
+            counts[channel.name] = (counts[channel.name] || 0) + 1;
+        }
+    }
+    return counts;
+}
+
+function publishOne(channel, data) {
+    return new Promise((resolve, reject) => {
+        channel.publish(null, data, failure => (failure ? reject(failure) : resolve()));
+    });
+}
+
+async function publish(body) {
+    const name = body.channel;
+    const count = body.count;
+    const start = body.start === undefined ? 0 : body.start;
+    // "chunk" spreads the messages over several event-loop turns, so that they
+    // reach the client in many HTTP responses instead of one or two.
+    const chunk = body.chunk === undefined ? Math.max(count, 1) : body.chunk;
+    if (typeof name !== 'string' || !/^\/[^*]+$/.test(name) || /^\/(meta|service)\//.test(name)) {
+        throw new RequestError(400, 'channel must be a broadcast channel name');
+    }
+    if (!Number.isInteger(count) || count < 0) {
+        throw new RequestError(400, 'count must be an integer >= 0');
+    }
+    if (!Number.isInteger(start)) {
+        throw new RequestError(400, 'start must be an integer');
+    }
+    if (!Number.isInteger(chunk) || chunk < 1) {
+        throw new RequestError(400, 'chunk must be an integer >= 1');
+    }
+    const channel = bayeux.createServerChannel(name);
+    for (let i = 0; i < count; ++i) {
+        if (i > 0 && i % chunk === 0) {
+            await new Promise(resolve => setImmediate(resolve));
+        }
+        await publishOne(channel, { seq: start + i });
+    }
+    return { published: count };
+}
+
+// mode "expire" (default): forget each session the way the server does when
+// maxInterval runs out (the same private call its sweeper makes), so the
+// client's next /meta/connect is answered "402::session_unknown" with advice
+// reconnect=handshake. A /meta/connect held at that moment is released with
+// its normal reply first, so the client does not wait out the long poll.
+//
+// mode "disconnect": the public ServerSession.disconnect(), which also queues
+// a /meta/disconnect message to the client (a deliberate server-side
+// disconnect, which CometD clients take as "stop", not as "re-handshake").
+function dropSessions(body) {
+    const mode = body.mode === undefined ? 'expire' : body.mode;
+    if (mode !== 'expire' && mode !== 'disconnect') {
+        throw new RequestError(400, 'mode must be "expire" or "disconnect"');
+    }
+    const victims = Array.from(sessions.values());
+    for (const session of victims) {
+        if (mode === 'disconnect') {
+            session.disconnect();
+        } else {
+            bayeux._removeServerSession(session, true);
+            if (session._scheduler) {
+                session._scheduler.resume();
+            }
+        }
+    }
+    return { dropped: victims.length, mode: mode };
+}
+
+class RequestError extends Error {
+    constructor(status, message) {
+        super(message);
+        this.status = status;
+    }
+}
+
+const MAX_BODY = 64 * 1024;
+
+function readJson(request) {
+    return new Promise((resolve, reject) => {
+        let text = '';
+        request.setEncoding('utf8');
+        request.on('data', chunk => {
+            text += chunk;
+            if (text.length > MAX_BODY) {
+                reject(new RequestError(413, 'body too large'));
+                request.destroy();
+            }
+        });
+        request.on('end', () => {
+            if (text.trim() === '') {
+                resolve({});
+                return;
+            }
+            try {
+                const value = JSON.parse(text);
+                if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+                    reject(new RequestError(400, 'body must be a JSON object'));
+                } else {
+                    resolve(value);
+                }
+            } catch (e) {
+                reject(new RequestError(400, 'invalid JSON: ' + e.message));
+            }
+        });
+        request.on('error', reject);
+    });
+}
+
+function sendJson(response, status, value) {
+    const body = JSON.stringify(value);
+    response.writeHead(status, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+        'Cache-Control': 'no-store',
+    });
+    response.end(body);
+}
+
+let listeningHosts = [];
+
+const routes = {
+    'POST /control/publish': publish,
+    'POST /control/drop-sessions': dropSessions,
+    'GET /control/sessions': () => ({
+        sessions: sessions.size,
+        subscriptions: subscriptionCounts(),
+        // Sessions whose /meta/connect the server is holding right now.
+        held: Array.from(sessions.values()).filter(session => session._scheduler).length,
+    }),
+    'GET /control/info': () => ({
+        hosts: listeningHosts,
+        timeout: options.timeout,
+        maxInterval: options.maxInterval,
+        package: require('cometd-nodejs-server/package.json').version,
+    }),
+};
+
+async function handleControl(request, response, path) {
+    const route = routes[request.method + ' ' + path];
+    if (!route) {
+        const known = Object.keys(routes).some(key => key.endsWith(' ' + path));
+        throw new RequestError(known ? 405 : 404, request.method + ' ' + path);
+    }
+    const body = request.method === 'POST' ? await readJson(request) : {};
+    sendJson(response, 200, await route(body));
+}
+
+function handle(request, response) {
+    const path = new URL(request.url, 'http://unused').pathname;
+    if (path === '/cometd' || path.startsWith('/cometd/')) {
+        bayeux.handle(request, response);
+    } else if (path.startsWith('/control/')) {
+        handleControl(request, response, path).catch(error => {
+            const status = error instanceof RequestError ? error.status : 500;
+            if (status === 500) {
+                console.error(error);
+            }
+            if (!response.headersSent) {
+                sendJson(response, status, { error: String(error.message || error) });
+            }
+        });
+    } else {
+        sendJson(response, 404, { error: 'not found: ' + path });
+    }
+}
+
+function listen(host, port) {
+    return new Promise((resolve, reject) => {
+        const server = http.createServer(handle);
+        // Node's own request timeout must outlast the Bayeux long poll.
+        server.requestTimeout = 0;
+        server.headersTimeout = 60000;
+        server.keepAliveTimeout = 60000;
+        const onError = error => reject(error);
+        server.once('error', onError);
+        server.listen({ host: host, port: port, ipv6Only: host.includes(':') }, () => {
+            server.removeListener('error', onError);
+            resolve(server);
+        });
+    });
+}
+
+function closeServer(server) {
+    return new Promise(resolve => {
+        server.close(() => resolve());
+        if (server.closeAllConnections) {
+            server.closeAllConnections();
+        }
+    });
+}
+
+// "localhost" resolves to ::1 before 127.0.0.1 on many systems, and to
+// 127.0.0.1 only on others. Serving both loopback addresses on one port makes
+// a URL with "localhost" reach the same server whatever the resolver says,
+// without listening on every interface as "::" would.
+async function listenLoopback() {
+    for (let attempt = 0; attempt < 20; ++attempt) {
+        const v4 = await listen('127.0.0.1', 0);
+        const port = v4.address().port;
+        try {
+            const v6 = await listen('::1', port);
+            return { servers: [v4, v6], hosts: ['127.0.0.1', '::1'], port: port };
+        } catch (error) {
+            if (error.code === 'EADDRINUSE') {
+                await closeServer(v4);
+                continue;
+            }
+            if (['EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EPROTONOSUPPORT'].includes(error.code)) {
+                console.error('IPv6 loopback unavailable (' + error.code + '), serving 127.0.0.1 only');
+                return { servers: [v4], hosts: ['127.0.0.1'], port: port };
+            }
+            await closeServer(v4);
+            throw error;
+        }
+    }
+    throw new Error('no port free on both 127.0.0.1 and ::1');
+}
+
+async function main() {
+    let bound;
+    if (options.host) {
+        const server = await listen(options.host, 0);
+        bound = { servers: [server], hosts: [options.host], port: server.address().port };
+    } else {
+        bound = await listenLoopback();
+    }
+    listeningHosts = bound.hosts;
+
+    let stopping = false;
+    const stop = async reason => {
+        if (stopping) {
+            return;
+        }
+        stopping = true;
+        bayeux.close();
+        // Held long polls would keep server.close() waiting for the CometD timeout.
+        await Promise.all(bound.servers.map(closeServer));
+        process.exitCode = 0;
+        if (reason) {
+            console.error('cometd test server stopped: ' + reason);
+        }
+        process.exit();
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    if (options.watchStdin) {
+        process.stdin.on('end', () => stop('stdin closed'));
+        process.stdin.on('close', () => stop('stdin closed'));
+        process.stdin.on('error', () => stop('stdin error'));
+        process.stdin.resume();
+    }
+
+    console.error('cometd-nodejs-server on ' + bound.hosts.map(h => (h.includes(':') ? '[' + h + ']' : h) + ':' + bound.port).join(', ') + ' (timeout ' + options.timeout + ' ms, maxInterval ' + options.maxInterval + ' ms)');
+    process.stdout.write('LISTENING ' + bound.port + '\n');
+}
+
+main().catch(error => {
+    console.error(error && error.stack ? error.stack : error);
+    process.exit(1);
+});
