@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from ._exceptions import GwsError
-from .events import GwsEvent
+from .events import GwsEvent, UnknownEvent
 
 __all__ = ["EventHub", "EventStream", "StreamClosed", "Waiter"]
 
@@ -244,6 +244,7 @@ class EventHub:
         self.failure: BaseException | None = None
         self.closed = False
         self.received = 0
+        self.unknown = 0
 
     def stream(
         self,
@@ -299,6 +300,8 @@ class EventHub:
     async def publish(self, event: GwsEvent) -> None:
         """Hand one event to every waiter and stream that wants it, in that order."""
         self.received += 1
+        if isinstance(event, UnknownEvent):
+            self.unknown += 1
         ref = reference_of(event)
         if ref is not None:
             self._recent[ref] = event
@@ -330,6 +333,16 @@ class EventHub:
         for waiter in list(self._waiters):
             waiter._fail(error)
         self._waiters.clear()
+
+    @property
+    def stream_count(self) -> int:
+        """Open streams."""
+        return len(self._streams)
+
+    @property
+    def buffered(self) -> int:
+        """Events waiting in all streams' buffers."""
+        return sum(stream.pending for stream in self._streams)
 
     def _add_stream(self, stream: EventStream[Any]) -> None:
         if self.closed:

@@ -106,6 +106,10 @@ def _millis(value: Any, default: float) -> float:
 class _SessionLost(Exception):
     """The server no longer knows our clientId: handshake again."""
 
+    def __init__(self, cause: BaseException | None = None) -> None:
+        super().__init__(str(cause) if cause else "session lost")
+        self.cause = cause or BayeuxError(_META_CONNECT, "402::session lost")
+
 
 class BayeuxClient:
     """Bayeux 1.0 long-polling client.
@@ -122,6 +126,8 @@ class BayeuxClient:
             ``/meta/connect``, so a held poll is not cut short by the client.
         on_failure: awaited once if the client gives up (``reconnect: none`` advice, or a
             handshake refused by the server).
+        on_connection_change: awaited with ``(True, None)`` when ``/meta/connect`` starts
+            succeeding and ``(False, cause)`` when it stops.
     """
 
     def __init__(
@@ -136,6 +142,7 @@ class BayeuxClient:
         request_timeout: float = 30.0,
         network_allowance: float = 10.0,
         on_failure: Callable[[BaseException], Awaitable[None]] | None = None,
+        on_connection_change: Callable[[bool, BaseException | None], Awaitable[None]] | None = None,
     ) -> None:
         self._session = session
         self.url = url
@@ -146,6 +153,7 @@ class BayeuxClient:
         self._request_timeout = request_timeout
         self._network_allowance = network_allowance
         self._on_failure = on_failure
+        self._on_connection_change = on_connection_change
 
         self._ids = itertools.count(1)
         self._advice = Advice()
@@ -317,7 +325,7 @@ class BayeuxClient:
                 return reply
             if _is_unknown_client(reply):
                 if not wait:
-                    raise _SessionLost
+                    raise _SessionLost(BayeuxError(channel, _error_text(reply)))
                 if attempt == 1:
                     # The server dropped the session: let the connect loop handshake (which
                     # re-subscribes everything), then retry this request once.
@@ -347,7 +355,6 @@ class BayeuxClient:
             log.warning("Bayeux session %s lost; handshaking again", self._client_id)
         self._handshaken.clear()
         self._client_id = None
-        self._connected = False
 
     async def _request_reply(self, message: Message, *, timeout: float) -> Message:
         replies = await self._exchange([message], timeout=timeout)
@@ -369,27 +376,43 @@ class BayeuxClient:
                 await self._connect_once()
                 self._backoff.reset()
                 self._lost_streak = 0
+                await self._set_connected(True)
                 if self._advice.interval:
                     await asyncio.sleep(self._advice.interval)
-            except _SessionLost:
+            except _SessionLost as lost:
                 self._session_lost()
+                await self._set_connected(False, lost.cause)
                 # A server that forgets every new session at once must not make us spin.
                 if self._lost_streak:
                     await asyncio.sleep(self._backoff.next_delay())
                 self._lost_streak += 1
             except (GwsConnectionError, GwsApiError) as exc:
-                self._connected = False
+                await self._set_connected(False, exc)
                 delay = self._backoff.next_delay()
                 log.warning("Bayeux request failed (%s); retrying in %.2f s", exc, delay)
                 await asyncio.sleep(delay)
             except BayeuxError as exc:
-                self._connected = False
+                await self._set_connected(False, exc)
                 if self._advice.reconnect == "none":
                     await self._give_up(exc)
                     return
                 delay = self._backoff.next_delay()
                 log.warning("Bayeux protocol error (%s); retrying in %.2f s", exc, delay)
                 await asyncio.sleep(delay)
+
+    async def _set_connected(self, connected: bool, cause: BaseException | None = None) -> None:
+        if connected == self._connected:
+            return
+        self._connected = connected
+        if connected:
+            log.info("connected (clientId=%s)", self._client_id)
+        else:
+            log.warning("connection lost: %s", cause)
+        if self._on_connection_change is not None:
+            try:
+                await self._on_connection_change(connected, cause)
+            except Exception:
+                log.exception("on_connection_change failed")
 
     async def _connect_once(self) -> None:
         message: Message = {
@@ -406,24 +429,18 @@ class BayeuxClient:
         timeout = self._advice.timeout + self._network_allowance
         reply = await self._request_reply(message, timeout=timeout)
         self._advice = self._advice.updated(reply.get("advice"))
-        if reply.get("successful") is True:
-            if not self._connected:
-                log.info("connected (clientId=%s)", self._client_id)
-            self._connected = True
-        elif _is_unknown_client(reply):
-            raise _SessionLost
-        else:
-            self._connected = False
+        if reply.get("successful") is not True:
+            if _is_unknown_client(reply):
+                raise _SessionLost(BayeuxError(_META_CONNECT, _error_text(reply)))
             raise BayeuxError(_META_CONNECT, _error_text(reply))
         if self._advice.reconnect == "handshake":
-            raise _SessionLost
+            raise _SessionLost(BayeuxError(_META_CONNECT, None, "the server advised handshake"))
         if self._advice.reconnect == "none":
             raise BayeuxError(_META_CONNECT, None, "the server advised reconnect: none")
 
     async def _give_up(self, exc: BaseException) -> None:
         log.error("Bayeux client stopped: %s", exc)
         self.failure = exc
-        self._connected = False
         self._handshaken.clear()
         self._stopped.set()
         if self._on_failure is not None:

@@ -25,7 +25,11 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-_ALL_TYPES: tuple[type[GwsEvent], ...] = (*events_module.EVENT_TYPES, UnknownEvent)
+_ALL_TYPES: tuple[type[GwsEvent], ...] = (
+    *events_module.EVENT_TYPES,
+    *events_module.LIFECYCLE_EVENT_TYPES,
+    UnknownEvent,
+)
 _EVENT_TYPES: dict[str, type[GwsEvent]] = {cls.__name__: cls for cls in _ALL_TYPES}
 
 
@@ -172,6 +176,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(Exception):
             print("gws-async: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Whoever read stdout is gone (`gws-async listen ... | head -1`): stop quietly.
+        # stdout now points at devnull, so the interpreter's final flush cannot fail again.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        return EXIT_ERROR
     except GwsError as exc:
         print(f"gws-async: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -13,7 +13,7 @@ validate, comes back as an :class:`UnknownEvent` holding the data and the reason
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any, ClassVar, Final
+from typing import Annotated, Any, ClassVar, Final, TypeVar
 
 from pydantic import AliasChoices, Field, PrivateAttr, ValidationError, model_validator
 
@@ -37,13 +37,18 @@ from gws_async.models import (
 
 __all__ = [
     "EVENT_TYPES",
+    "LIFECYCLE_EVENT_TYPES",
     "CallStateChangeMessage",
     "ChannelStateChange",
+    "ConnectionLost",
     "DeviceStateChangeMessage",
     "GwsEvent",
     "InteractionStateMessage",
+    "ListenerConnected",
+    "ListenerEvent",
     "PasswordChangeError",
     "PasswordChangeSuccessful",
+    "Reconnected",
     "UnknownEvent",
     "UserPasswordChangeError",
     "UserPasswordChangeSuccessful",
@@ -51,6 +56,7 @@ __all__ = [
     "WorkbinStateChangeMessage",
     "WorkbinSubscriptionStateChangeMessage",
     "WorkitemStateChangeMessage",
+    "decode_as",
     "decode_event",
 ]
 
@@ -310,6 +316,56 @@ class UnknownEvent(GwsEvent):
     error: str | None = None
 
 
+_L = TypeVar("_L", bound="ListenerEvent")
+
+
+class ListenerEvent(GwsEvent):
+    """Base of the listener's own lifecycle events (not sent by GWS).
+
+    They arrive on the streams like notifications, with ``topic`` ``"/meta/connect"``,
+    so a bot sees in order what it received and when its connection came and went.
+    """
+
+    TOPIC: ClassVar[str] = "/meta/connect"
+
+    @classmethod
+    def create(cls: type[_L], **fields: Any) -> _L:
+        """Build the event locally (no wire payload: ``raw`` is None)."""
+        event = cls.model_validate(fields)
+        event._bind(cls.TOPIC, None)
+        return event
+
+
+class ListenerConnected(ListenerEvent):
+    """The listener is connected for the first time (handshake and connect succeeded)."""
+
+    client_id: str | None = None
+
+
+class ConnectionLost(ListenerEvent):
+    """``/meta/connect`` stopped succeeding; the listener keeps retrying on its own."""
+
+    cause: str
+    """Why, e.g. ``GwsConnectionError: POST /api/v2/notifications failed: ...``."""
+
+
+class Reconnected(ListenerEvent):
+    """The listener is connected again after a :class:`ConnectionLost`."""
+
+    client_id: str | None = None
+    downtime: float
+    """Seconds between the loss and the recovery."""
+    session_renewed: bool
+    """A new Bayeux session was made: GWS does not replay what was published meanwhile,
+    so state should be re-read (see ``GwsClient.resync``)."""
+
+
+LIFECYCLE_EVENT_TYPES: Final[tuple[type[ListenerEvent], ...]] = (
+    ListenerConnected,
+    ConnectionLost,
+    Reconnected,
+)
+
 EVENT_TYPES: Final[tuple[type[GwsEvent], ...]] = (
     InteractionStateMessage,
     WorkitemStateChangeMessage,
@@ -413,6 +469,17 @@ def _decode(topic: str, data: Any) -> GwsEvent:
     if cls is None:
         return _unknown(topic, data, notification_type, None)
     return _validate(cls, topic, data, notification_type)
+
+
+def decode_as(cls: type[GwsEvent], topic: str, data: Any) -> GwsEvent:
+    """Decode ``data`` as ``cls`` whatever its discriminator says (for REST answers that
+    carry notification shapes without ``messageType``); never raises."""
+    if not isinstance(data, dict):
+        return _unknown(topic, data, None, f"data is not a JSON object: {type(data).__name__}")
+    try:
+        return _validate(cls, topic, data, None)
+    except Exception as exc:
+        return _unknown(topic, data, None, f"cannot decode: {type(exc).__name__}")
 
 
 def decode_event(topic: str, data: Any) -> GwsEvent:
