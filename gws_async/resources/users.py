@@ -1,0 +1,190 @@
+"""Users of the contact center (spec sections "Users API", "Skills API", "Reset Password")."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any, Literal, get_args
+
+from ..results import OperationResult, Skill, User
+from ._base import Resource, segment
+from ._query import (
+    Fields,
+    Subresources,
+    b64,
+    fields_param,
+    parse_items,
+    parse_one,
+    parse_uris,
+    require,
+    subresources_param,
+)
+
+__all__ = ["Role", "UsersResource"]
+
+#: The roles the spec documents for users.
+Role = Literal["ROLE_ADMIN", "ROLE_AGENT"]
+_ROLES: frozenset[str] = frozenset(get_args(Role))
+
+
+def _roles(roles: Sequence[Role]) -> list[str]:
+    if isinstance(roles, str):
+        raise ValueError("roles must be a sequence of role names, not a str")
+    checked: list[str] = list(roles)
+    for role in checked:
+        if role not in _ROLES:
+            raise ValueError(f"roles must be among {sorted(_ROLES)}, got {role!r}")
+    return checked
+
+
+class UsersResource(Resource):
+    """Operations on ``/users`` and ``/users/{id}`` (provisioning; writes need an admin).
+
+    Password changes answer ``statusCode 0`` at once; the outcome arrives on ``/v2/users``
+    as ``UserPasswordChangeSuccessful`` or ``UserPasswordChangeError``.
+    """
+
+    async def list(
+        self, *, fields: Fields = "*", subresources: Subresources | None = None
+    ) -> builtins.list[User]:
+        """Every user with its fields (``GET /users?fields=*``), with ``subresources``
+        (``"*"`` or e.g. ``("skills", "devices")``) when asked."""
+        params = {**fields_param(fields), **subresources_param(subresources)}
+        body = await self._client.request("GET", "/users", params=params, operation="GetUsers")
+        return parse_items(body, "users", User)
+
+    async def list_uris(self) -> builtins.list[str]:
+        """The URIs of every user (``GET /users``)."""
+        body = await self._client.request("GET", "/users", operation="GetUsers")
+        return parse_uris(body)
+
+    async def get(self, user_id: str, *, subresources: Subresources | None = None) -> User:
+        """One user (``GET /users/{id}``); ``subresources="*"`` or ``("skills", "devices")``
+        adds those collections."""
+        body = await self._client.request(
+            "GET",
+            f"/users/{segment(user_id, 'user_id')}",
+            params=subresources_param(subresources) or None,
+            operation="GetUser",
+        )
+        return parse_one(body, "user", User)
+
+    async def create(
+        self,
+        user_name: str,
+        password: str,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        roles: Sequence[Role] = ("ROLE_AGENT",),
+        change_password_on_first_login: bool | None = None,
+    ) -> OperationResult:
+        """Create a user (``POST /users``); the result has the new ``id`` and ``uri``."""
+        body: dict[str, Any] = {
+            "userName": require(user_name, "user_name"),
+            "password": require(password, "password"),
+            "roles": _roles(roles),
+        }
+        if first_name is not None:
+            body["firstName"] = first_name
+        if last_name is not None:
+            body["lastName"] = last_name
+        if change_password_on_first_login is not None:
+            body["changePasswordOnFirstLogin"] = change_password_on_first_login
+        answer = await self._client.request(
+            "POST", "/users", json_body=body, operation="CreateUser"
+        )
+        return OperationResult.model_validate(answer)
+
+    async def update(
+        self,
+        user_id: str,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        password: str | None = None,
+        roles: Sequence[Role] | None = None,
+    ) -> OperationResult:
+        """Update a user (``POST /users/{id}``). ``roles`` replaces the whole role set."""
+        body: dict[str, Any] = {}
+        if first_name is not None:
+            body["firstName"] = first_name
+        if last_name is not None:
+            body["lastName"] = last_name
+        if password is not None:
+            body["password"] = require(password, "password")
+        if roles is not None:
+            body["roles"] = _roles(roles)
+        if not body:
+            raise ValueError("nothing to update")
+        answer = await self._client.request(
+            "POST",
+            f"/users/{segment(user_id, 'user_id')}",
+            json_body=body,
+            operation="UpdateUser",
+        )
+        return OperationResult.model_validate(answer)
+
+    async def delete(self, user_id: str) -> OperationResult:
+        """Delete a user (``DELETE /users/{id}``)."""
+        answer = await self._client.request(
+            "DELETE", f"/users/{segment(user_id, 'user_id')}", operation="DeleteUser"
+        )
+        return OperationResult.model_validate(answer)
+
+    async def reset_password(self, user_id: str, new_password: str) -> OperationResult:
+        """Set a user's password (``ResetPassword``, admins only); the password is sent
+        base64-encoded. ``UserPasswordChangeSuccessful`` follows on ``/v2/users``."""
+        body = {"operationName": "ResetPassword", "newPassword": b64(new_password, "new_password")}
+        answer = await self._client.request(
+            "POST",
+            f"/users/{segment(user_id, 'user_id')}",
+            json_body=body,
+            operation="ResetPassword",
+        )
+        return OperationResult.model_validate(answer)
+
+    async def change_password(
+        self, user_id: str, old_password: str, new_password: str
+    ) -> OperationResult:
+        """Change a user's password knowing the old one (``ChangePassword`` on
+        ``/users/{id}``, supervisors and admins). Both are sent base64-encoded; the outcome
+        arrives on ``/v2/users``."""
+        body = {
+            "operationName": "ChangePassword",
+            "oldPassword": b64(old_password, "old_password"),
+            "newPassword": b64(new_password, "new_password"),
+        }
+        answer = await self._client.request(
+            "POST",
+            f"/users/{segment(user_id, 'user_id')}",
+            json_body=body,
+            operation="ChangePassword",
+        )
+        return OperationResult.model_validate(answer)
+
+    async def list_skills(self, user_id: str, *, fields: Fields = "*") -> builtins.list[Skill]:
+        """The skills of a user, with their level (``GET /users/{id}/skills``)."""
+        body = await self._client.request(
+            "GET",
+            f"/users/{segment(user_id, 'user_id')}/skills",
+            params=fields_param(fields),
+            operation="GetUserSkills",
+        )
+        return parse_items(body, "skills", Skill)
+
+    async def list_skill_uris(self, user_id: str) -> builtins.list[str]:
+        """The URIs of a user's skills (``GET /users/{id}/skills``)."""
+        body = await self._client.request(
+            "GET", f"/users/{segment(user_id, 'user_id')}/skills", operation="GetUserSkills"
+        )
+        return parse_uris(body)
+
+    async def get_skill(self, user_id: str, skill_id: str) -> Skill:
+        """One skill of a user (``GET /users/{id}/skills/{skillId}``)."""
+        body = await self._client.request(
+            "GET",
+            f"/users/{segment(user_id, 'user_id')}/skills/{segment(skill_id, 'skill_id')}",
+            operation="GetUserSkill",
+        )
+        return parse_one(body, "skill", Skill)
