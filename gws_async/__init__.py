@@ -12,7 +12,7 @@
 """
 
 from ._backoff import Backoff
-from ._client import DEFAULT_TOPICS, GwsClient, Topic
+from ._client import DEFAULT_TOPICS, GwsClient, ListenerStats, Snapshot, Topic
 from ._exceptions import (
     AuthenticationError,
     BayeuxError,
@@ -33,11 +33,15 @@ from ._streams import EventStream, StreamClosed, Waiter
 from .events import (
     CallStateChangeMessage,
     ChannelStateChange,
+    ConnectionLost,
     DeviceStateChangeMessage,
     GwsEvent,
     InteractionStateMessage,
+    ListenerConnected,
+    ListenerEvent,
     PasswordChangeError,
     PasswordChangeSuccessful,
+    Reconnected,
     UnknownEvent,
     UserPasswordChangeError,
     UserPasswordChangeSuccessful,
@@ -47,37 +51,70 @@ from .events import (
     WorkitemStateChangeMessage,
     decode_event,
 )
-from .results import OperationResult, User, WorkbinItem, WorkbinType
+from .resources.interactions import OutboundEmail
+from .results import (
+    AgentStateDefinition,
+    AttachmentContent,
+    Contact,
+    Feature,
+    GeneralSettings,
+    Interaction,
+    OperationResult,
+    Recording,
+    RoutingTemplate,
+    SettingsGroup,
+    Skill,
+    User,
+    WorkbinItem,
+    WorkbinType,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_TOPICS",
+    "AgentStateDefinition",
+    "AttachmentContent",
     "AuthenticationError",
     "Backoff",
     "BayeuxError",
     "CallStateChangeMessage",
     "ChannelStateChange",
+    "ConnectionLost",
+    "Contact",
     "CsrfTokenError",
     "DeviceStateChangeMessage",
     "EventStream",
+    "Feature",
     "ForbiddenError",
+    "GeneralSettings",
     "GwsApiError",
     "GwsClient",
     "GwsConnectionError",
     "GwsError",
     "GwsEvent",
     "GwsTimeoutError",
+    "Interaction",
     "InteractionStateMessage",
     "InternalServerError",
     "InvalidResponseError",
     "InvalidStateError",
+    "ListenerConnected",
+    "ListenerEvent",
+    "ListenerStats",
     "MissingParameterError",
     "NotFoundError",
     "OperationResult",
+    "OutboundEmail",
     "PasswordChangeError",
     "PasswordChangeSuccessful",
     "PermissionDeniedError",
+    "Reconnected",
+    "Recording",
+    "RoutingTemplate",
+    "SettingsGroup",
+    "Skill",
+    "Snapshot",
     "StreamClosed",
     "Topic",
     "UnknownEvent",

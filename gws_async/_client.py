@@ -7,7 +7,9 @@ import base64
 import json
 import logging
 import ssl as ssl_module
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import cached_property
 from types import TracebackType
 from typing import Any, TypeVar, overload
@@ -23,11 +25,32 @@ from ._exceptions import (
 )
 from ._streams import EventHub, EventStream, Waiter
 from .bayeux import BayeuxClient, Extension, Message
-from .events import GwsEvent, UnknownEvent, decode_event
+from .events import (
+    ConnectionLost,
+    GwsEvent,
+    InteractionStateMessage,
+    ListenerConnected,
+    Reconnected,
+    UnknownEvent,
+    decode_as,
+    decode_event,
+)
+from .models import Call, Device
+from .resources.calls import CallsResource
+from .resources.channels import ChannelsResource
+from .resources.contacts import ContactsResource
+from .resources.devices import DevicesResource
+from .resources.features import FeaturesResource
+from .resources.interactions import InteractionsResource
+from .resources.me import MeResource
+from .resources.recordings import RecordingsResource
+from .resources.settings import SettingsResource
+from .resources.skills import SkillsResource
+from .resources.users import UsersResource
 from .resources.workbins import WorkbinsResource
 from .results import User
 
-__all__ = ["DEFAULT_TOPICS", "GwsClient", "Topic"]
+__all__ = ["DEFAULT_TOPICS", "GwsClient", "ListenerStats", "Snapshot", "Topic"]
 
 log = logging.getLogger("gws_async.http")
 
@@ -57,6 +80,35 @@ DEFAULT_TOPICS: tuple[str, ...] = (
 )
 
 _MUTATING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The agent's state read over REST by :meth:`GwsClient.resync`."""
+
+    interactions: list[GwsEvent]
+    """Current interactions, decoded like notifications (``InteractionStateMessage``)."""
+    calls: list[Call]
+    devices: list[Device]
+
+
+@dataclass(frozen=True)
+class ListenerStats:
+    """A snapshot of the listener's counters (``GwsClient.stats``)."""
+
+    connected: bool
+    events_received: int
+    """Notifications received (lifecycle events included)."""
+    unknown_events: int
+    """Of which could not be decoded (:class:`UnknownEvent`)."""
+    reconnects: int
+    """Recoveries after a lost connection."""
+    handshakes: int
+    """Bayeux sessions made (more than one: the server forgot a session)."""
+    streams: int
+    """Open event streams."""
+    buffered: int
+    """Events waiting in the streams' buffers."""
 
 
 class _CsrfExtension(Extension):
@@ -144,6 +196,10 @@ class GwsClient:
         self._bayeux_lock = asyncio.Lock()
         self._user: User | None = None
         self._closed = False
+        self._reconnects = 0
+        self._lost_at: float | None = None
+        self._handshakes_at_loss = 0
+        self._ever_connected = False
 
     def __repr__(self) -> str:
         return f"GwsClient({str(self._base)!r}, username={self._username!r})"
@@ -217,13 +273,66 @@ class GwsClient:
         """Workbins: list, content, add, pull, subscribe (``/me/workbins``, ``/workbins``)."""
         return WorkbinsResource(self)
 
+    @cached_property
+    def users(self) -> UsersResource:
+        """Users: list, get, create, update, delete, passwords, skills (``/users``)."""
+        return UsersResource(self)
+
+    @cached_property
+    def skills(self) -> SkillsResource:
+        """Contact center skills (``/skills``)."""
+        return SkillsResource(self)
+
+    @cached_property
+    def contacts(self) -> ContactsResource:
+        """Contacts: users, queues and custom contacts (``/contacts``)."""
+        return ContactsResource(self)
+
+    @cached_property
+    def features(self) -> FeaturesResource:
+        """Features of the contact center and of the system (``/features``)."""
+        return FeaturesResource(self)
+
+    @cached_property
+    def settings(self) -> SettingsResource:
+        """Settings groups, agent states, routing templates (``/settings``)."""
+        return SettingsResource(self)
+
+    @cached_property
+    def recordings(self) -> RecordingsResource:
+        """Call recordings (``/recordings``)."""
+        return RecordingsResource(self)
+
+    @cached_property
+    def interactions(self) -> InteractionsResource:
+        """Interactions of every media, with ``.email``, ``.chat`` and ``.attachments``
+        (``/interactions``, ``/me/interactions``)."""
+        return InteractionsResource(self)
+
+    @cached_property
+    def me(self) -> MeResource:
+        """The agent: state, Do Not Disturb, password, contact-center session (``/me``)."""
+        return MeResource(self)
+
+    @cached_property
+    def channels(self) -> ChannelsResource:
+        """The agent's multimedia channels: state and DND per channel."""
+        return ChannelsResource(self)
+
+    @cached_property
+    def devices(self) -> DevicesResource:
+        """Voice devices: list, DND, call forwarding, Dial (``/devices``)."""
+        return DevicesResource(self)
+
+    @cached_property
+    def calls(self) -> CallsResource:
+        """Voice calls and call control (``/me/calls``)."""
+        return CallsResource(self)
+
     async def get_me(self, *, subresources: bool = False) -> User:
-        """``GET /me``: the logged-in user (with devices and channels if ``subresources``)."""
-        params = {"subresources": "*"} if subresources else None
-        body = await self.request("GET", "/me", params=params, operation="GetMe")
-        user = User.model_validate(body.get("user", body))
-        self._user = user
-        return user
+        """``GET /me``: the logged-in user (with devices, channels and skills if
+        ``subresources``); same as ``gws.me.get``."""
+        return await self.me.get(subresources=subresources)
 
     # -- REST core ------------------------------------------------------------------------
 
@@ -253,6 +362,61 @@ class GwsClient:
             self._csrf_token = None
             await self._send("GET", "/me", None, None, None, "GetMe")
             return await self._send(method, path, params, json_body, data, operation)
+
+    @asynccontextmanager
+    async def request_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        operation: str | None = None,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """Send one request whose answer is not JSON (an attachment's bytes) and yield the
+        response with its body unread, to read at once or stream in chunks::
+
+            async with gws.request_raw("GET", path) as resp:
+                async for chunk in resp.content.iter_chunked(65536): ...
+
+        A failure (HTTP >= 400, or a JSON GWS failure reply) raises like :meth:`request`.
+        Meant for reads: no CSRF retry.
+        """
+        method = method.upper()
+        url = URL(f"{self.api_url}{path}", encoded=True)
+        if params:
+            url = url.update_query(params)
+        shown = f"{self._api_root}{path}" + (f"?{url.query_string}" if url.query_string else "")
+        headers: dict[str, str] = {**self._auth_header}
+        if method in _MUTATING:
+            headers.update(self._csrf_headers())
+        try:
+            async with self.session.request(
+                method, url, headers=headers, timeout=self._timeout, ssl=self._ssl
+            ) as resp:
+                self._learn_csrf(resp.headers)
+                small = (resp.content_length or 0) <= 65536
+                if resp.status >= 400 or (resp.content_type == "application/json" and small):
+                    raw = await resp.read()
+                    body: Any
+                    try:
+                        body = json.loads(raw) if raw else {}
+                    except ValueError:
+                        body = None
+                    text = "" if body is not None else raw[:2000].decode("utf-8", "replace")
+                    # A 200 JSON answer may be the attachment itself: only a failure counts.
+                    if resp.status >= 400 or isinstance(body, dict):
+                        error = error_from_response(
+                            method, shown, resp.status, body, text, operation=operation
+                        )
+                        if error is not None:
+                            raise error
+                yield resp
+        except asyncio.TimeoutError as exc:
+            total = self._timeout.total
+            raise GwsTimeoutError(method, shown, f"no answer within {total} s") from exc
+        except aiohttp.ClientError as exc:
+            reason = type(exc).__name__ + (f": {exc}" if str(exc) else "")
+            raise GwsConnectionError(method, shown, reason) from exc
 
     async def _send(
         self,
@@ -353,6 +517,7 @@ class GwsClient:
                     extensions=[_CsrfExtension(self)],
                     headers=self._auth_header,
                     on_failure=self._on_listener_failure,
+                    on_connection_change=self._on_connection_change,
                 )
                 await bayeux.start()
                 self._bayeux = bayeux
@@ -369,11 +534,69 @@ class GwsClient:
     async def _on_listener_failure(self, exc: BaseException) -> None:
         self._hub.close(exc)
 
+    async def _on_connection_change(self, connected: bool, cause: BaseException | None) -> None:
+        bayeux = self._bayeux
+        client_id = bayeux.client_id if bayeux is not None else None
+        loop = asyncio.get_running_loop()
+        event: GwsEvent
+        if not connected:
+            self._lost_at = loop.time()
+            self._handshakes_at_loss = bayeux.handshakes if bayeux is not None else 0
+            reason = f"{type(cause).__name__}: {cause}" if cause else "unknown"
+            event = ConnectionLost.create(cause=reason)
+        elif not self._ever_connected:
+            self._ever_connected = True
+            event = ListenerConnected.create(client_id=client_id)
+        else:
+            self._reconnects += 1
+            downtime = loop.time() - self._lost_at if self._lost_at is not None else 0.0
+            renewed = bayeux is not None and bayeux.handshakes > self._handshakes_at_loss
+            event = Reconnected.create(
+                client_id=client_id, downtime=round(downtime, 3), session_renewed=renewed
+            )
+        await self._hub.publish(event)
+
+    async def resync(self) -> Snapshot:
+        """Re-read the agent's current interactions, calls and devices over REST.
+
+        GWS 8.5 does not replay notifications published while a Bayeux session was gone:
+        after a :class:`Reconnected` with ``session_renewed``, call this and reconcile.
+        The three reads run concurrently on the shared connection pool.
+        """
+        body, calls, devices = await asyncio.gather(
+            self.request(
+                "GET", "/me/interactions", params={"fields": "*"}, operation="GetInteractions"
+            ),
+            self.calls.list(),
+            self.devices.list(),
+        )
+        # GWS sends interactions in the same shape as their notifications.
+        interactions = [
+            decode_as(InteractionStateMessage, Topic.INTERACTIONS, item)
+            for item in body.get("interactions") or []
+        ]
+        return Snapshot(interactions=interactions, calls=calls, devices=devices)
+
+    @property
+    def stats(self) -> ListenerStats:
+        """Counters of the listener: events, connections, buffered events."""
+        bayeux = self._bayeux
+        return ListenerStats(
+            connected=bayeux.connected if bayeux is not None else False,
+            events_received=self._hub.received,
+            unknown_events=self._hub.unknown,
+            reconnects=self._reconnects,
+            handshakes=bayeux.handshakes if bayeux is not None else 0,
+            streams=self._hub.stream_count,
+            buffered=self._hub.buffered,
+        )
+
     @overload
     def events(
         self,
         *,
         topics: Collection[str] | None = None,
+        check: Callable[[GwsEvent], bool] | None = None,
         maxsize: int | None = None,
     ) -> EventStream[GwsEvent]: ...
 
@@ -406,7 +629,10 @@ class GwsClient:
         wanted = tuple(topics) if topics is not None else _topics_of(types)
 
         async def prepare() -> None:
-            await self.subscribe(*wanted)
+            if wanted:
+                await self.subscribe(*wanted)
+            else:  # lifecycle events only: nothing to subscribe to, but listen
+                await self._ensure_listener()
 
         return self._hub.stream(
             types,
@@ -453,7 +679,10 @@ def _basic_auth(username: str, password: str) -> str:
 
 
 def _topics_of(types: tuple[type[Any], ...]) -> tuple[str, ...]:
-    topics = [getattr(t, "TOPIC", None) for t in types]
-    if not types or any(t is None for t in topics):
+    if not types:
         return DEFAULT_TOPICS
-    return tuple(dict.fromkeys(t for t in topics if t is not None))
+    topics = [getattr(t, "TOPIC", None) for t in types]
+    if any(not t for t in topics):  # a base class such as GwsEvent: take everything
+        return DEFAULT_TOPICS
+    # Lifecycle events come from the listener itself, on no subscribable topic.
+    return tuple(dict.fromkeys(t for t in topics if t and not t.startswith("/meta/")))

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from ._base import GwsModel
+from .models import ChatNotification, EmailObject, NullAsEmptyList, StrList, UserData
 
-__all__ = ["OperationResult", "User", "WorkbinItem", "WorkbinType"]
+__all__ = [
+    "AgentStateDefinition",
+    "AttachmentContent",
+    "Contact",
+    "Feature",
+    "GeneralSettings",
+    "Interaction",
+    "OperationResult",
+    "Recording",
+    "RoutingTemplate",
+    "SettingsGroup",
+    "Skill",
+    "User",
+    "WorkbinItem",
+    "WorkbinType",
+]
 
 
 class OperationResult(GwsModel):
@@ -26,7 +42,10 @@ class OperationResult(GwsModel):
 
 
 class User(GwsModel):
-    """The logged-in user (``GET /me``)."""
+    """A user: the logged-in one (``GET /me``) or any of the contact center (``/users``).
+
+    ``skills`` and ``devices`` are filled when the request asked for ``subresources``.
+    """
 
     id: str
     user_name: str | None = None
@@ -36,6 +55,12 @@ class User(GwsModel):
     roles: list[str] = Field(default_factory=list)
     devices: list[dict[str, Any]] = Field(default_factory=list)
     channels: list[dict[str, Any]] = Field(default_factory=list)
+    skills: list[Skill] = Field(default_factory=list)
+    enabled: bool | None = None
+    change_password_on_first_login: bool | None = None
+    do_not_disturb: str | None = None
+    uri: str | None = None
+    path: str | None = None
 
 
 class WorkbinType(GwsModel):
@@ -69,3 +94,140 @@ class WorkbinItem(GwsModel):
     def properties(self) -> dict[str, Any]:
         """Every key of the item as sent by the server."""
         return self.model_dump(by_alias=True)
+
+
+# -- provisioning and settings ----------------------------------------------------------------
+
+
+class Skill(GwsModel):
+    """A contact center skill (``/skills``), or one assigned to a user with its ``level``."""
+
+    id: str
+    name: str | None = None
+    description: str | None = None
+    level: str | None = None
+    uri: str | None = None
+
+
+class Contact(GwsModel):
+    """An entry of ``/contacts``: a user, a queue or a custom contact (``type``)."""
+
+    id: str
+    name: str | None = None
+    type: str | None = None
+    phone_number: str | None = None
+    user_name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    employee_id: str | None = None
+    uri: str | None = None
+
+    @property
+    def is_custom(self) -> bool:
+        """Whether this contact is editable (type ``Custom``)."""
+        return (self.type or "").lower() == "custom"
+
+
+class Feature(GwsModel):
+    """A feature of the system or of the contact center (``/features``)."""
+
+    id: str
+    display_name: str | None = None
+    description: str | None = None
+    uri: str | None = None
+
+
+class SettingsGroup(GwsModel):
+    """One settings group listed by ``GET /settings``."""
+
+    uri: str
+    display_name: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The group's path segment, e.g. ``agent-states``."""
+        return self.uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+class GeneralSettings(GwsModel):
+    """The ``general-settings`` group."""
+
+    country_code: str | None = None
+    country_digits: str | None = None
+    country_name: str | None = None
+
+
+class AgentStateDefinition(GwsModel):
+    """An agent state of ``/settings/agent-states``, identified by ``operation_name``."""
+
+    operation_name: str
+    display_name: str | None = None
+    state: str | None = None
+    id: str | None = None
+    work_mode: str | None = None
+    reason: str | None = None
+
+
+class RoutingTemplate(GwsModel):
+    """A routing template of ``/system/routing-templates``."""
+
+    id: str
+    name: str | None = None
+    description: str | None = None
+    channel: str | None = None
+    version: str | None = None
+    uri: str | None = None
+
+
+class Recording(GwsModel):
+    """A call recording of ``/recordings``."""
+
+    id: str
+    start_time: str | None = None
+    end_time: str | None = None
+    duration: int | None = None
+    caller_phone_number: str | None = None
+    dialed_phone_number: str | None = None
+    user_name: str | None = None
+    media_uri: str | None = None
+    uri: str | None = None
+
+
+User.model_rebuild()
+
+
+class Interaction(GwsModel):
+    """A multimedia interaction (``GET /interactions/{id}``, ``/me/interactions?fields=*``):
+    the same shape as an ``InteractionStateMessage``."""
+
+    id: str
+    # The media ("email", "chat"), not a Bayeux channel.
+    channel: str | None = None
+    state: str | None = None
+    interaction_type: str | None = None
+    interaction_sub_type: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("interactionSubType", "interactionSubtType"),
+    )
+    capabilities: StrList = Field(default_factory=list)
+    user_data: UserData = Field(default_factory=dict)
+    current_queue: str | None = None
+    in_queues: dict[str, Any] | None = None
+    out_queues: dict[str, Any] | None = None
+    received_at: str | None = None
+    session_id: str | None = None
+    parent_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("parentId", "parentInteractionId")
+    )
+    email_object: EmailObject | None = Field(default=None, alias="email_object")
+    chat_notifications: Annotated[list[ChatNotification], NullAsEmptyList] = Field(
+        default_factory=list, alias="chat_notifications"
+    )
+
+
+class AttachmentContent(GwsModel):
+    """An attachment as downloaded: its bytes, MIME type and file name (when sent)."""
+
+    data: bytes
+    mime_type: str | None = None
+    file_name: str | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -17,14 +16,14 @@ from ._common import (
     requested_fields,
     select_fields,
 )
+from ._presence import CHANNELS, channel_resource, device_resource, skill_resources
 from ._render import interaction_resource
-from ._state import AgentPresence, SimAgent
+from ._state import SimAgent
 
 __all__ = ["create_interaction", "setup"]
 
 _ME_INTERACTIONS = "/me/interactions"
 _SUBRESOURCES = ("devices", "channels", "skills")
-_DISPLAY_NAMES = {"Ready": "Ready", "NotReady": "Not Ready"}
 
 
 def setup(app: web.Application, ctx: SimContext) -> None:
@@ -58,36 +57,6 @@ def create_interaction(
     return interaction.id
 
 
-def _user_state(state: str) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"agent-state/{state}")).upper(),
-        "state": state,
-        "displayName": _DISPLAY_NAMES.get(state, state),
-    }
-
-
-def _device(request: web.Request, presence: AgentPresence) -> dict[str, Any]:
-    return {
-        "id": presence.device_id,
-        "deviceState": "Active",
-        "userState": _user_state(presence.user_states["voice"]),
-        "phoneNumber": presence.phone_number,
-        "e164Number": presence.phone_number,
-        "telephonyNetwork": "Private",
-        "doNotDisturb": "Off",
-        "capabilities": ["ForwardCallsOn", "DoNotDisturbOn"],
-        "uri": f"{api_url(request)}/devices/{presence.device_id}",
-        "path": f"/devices/{presence.device_id}",
-    }
-
-
-def _channels(presence: AgentPresence) -> list[dict[str, Any]]:
-    return [
-        {"channel": channel, "userState": _user_state(presence.user_states[channel])}
-        for channel in ("chat", "email")
-    ]
-
-
 def _user(request: web.Request, agent: SimAgent) -> dict[str, Any]:
     return {
         "id": agent.user_id,
@@ -95,7 +64,7 @@ def _user(request: web.Request, agent: SimAgent) -> dict[str, Any]:
         "firstName": agent.first_name,
         "lastName": agent.last_name,
         "employeeId": agent.employee_id,
-        "roles": ["ROLE_AGENT"],
+        "roles": list(agent.roles),
         "enabled": True,
         "changePasswordOnFirstLogin": False,
         "uri": f"{api_url(request)}/users/{agent.user_id}",
@@ -113,11 +82,11 @@ async def _get_me(request: web.Request) -> web.Response:
         wanted = set(_SUBRESOURCES)
     presence = ctx.state.presence[agent.username]
     if "devices" in wanted:
-        user["devices"] = [_device(request, presence)]
+        user["devices"] = [device_resource(api_url(request), presence)]
     if "channels" in wanted:
-        user["channels"] = _channels(presence)
+        user["channels"] = [channel_resource(presence, c) for c in CHANNELS]
     if "skills" in wanted:
-        user["skills"] = []
+        user["skills"] = skill_resources(api_url(request), agent)
     return web.json_response({"statusCode": 0, "user": user})
 
 

@@ -84,8 +84,10 @@ def interaction_resource(interaction: SimInteraction) -> dict[str, Any]:
         "userData": dict(interaction.user_data),
         "currentQueue": interaction.queue,
     }
+    if interaction.parent_id is not None:
+        resource["parentId"] = interaction.parent_id
     if interaction.media == "email":
-        resource["email_object"] = {"interactionId": interaction.id}
+        resource["email_object"] = {**interaction.email, "interactionId": interaction.id}
     elif interaction.media == "chat":
         resource["sessionId"] = interaction.id
     return resource

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from . import _me, _workbins
+from . import _calls, _interactions, _me, _presence, _provisioning, _workbins
 from ._bayeux import BayeuxServer
 from ._common import CONTEXT, SimContext, StatusError, current_session, logger, set_session
 from ._state import HttpSession, SimAgent, SimState, SimWorkbin, default_agents, default_workbins
@@ -133,6 +133,10 @@ class GwsSimulator:
             self._ctx.tables.clear()
             _me.setup(app, self._ctx)
             _workbins.setup(app, self._ctx)
+            _interactions.setup(app, self._ctx)
+            _provisioning.setup(app, self._ctx)
+            _presence.setup(app, self._ctx)
+            _calls.setup(app, self._ctx)
             app.router.add_post(self._cometd_path, self._bayeux_handler)
             app.router.add_post(self._cometd_path + "/{suffix:.*}", self._bayeux_handler)
             app.on_shutdown.append(self._on_shutdown)
@@ -251,6 +255,12 @@ class GwsSimulator:
             interaction_id=interaction_id,
         )
 
+    def ring_call(self, username: str, from_number: str = "5551234") -> str:
+        """An inbound call from ``from_number`` ringing on the agent's device; returns its
+        id. A ``CallStateChangeMessage`` (``StatusChange``, Ringing) goes to ``/v2/me/calls``;
+        the agent can then ``Answer`` it."""
+        return _calls.ring_call(self._ctx, self.api_url, username, from_number)
+
     def create_interaction(
         self,
         username: str,
@@ -268,6 +278,39 @@ class GwsSimulator:
             state=state,
             user_data=user_data,
             interaction_id=interaction_id,
+        )
+
+    def offer_chat(
+        self, username: str, *, nickname: str = "Customer", message: str | None = "Hello"
+    ) -> str:
+        """A customer chat offered to ``username`` (state ``Invited``); returns its id.
+
+        The transcript starts with the customer's PARTY_JOINED (``nickname``) and, unless
+        ``message`` is empty, a NEW_MESSAGE; it arrives with the agent's Accept.
+        """
+        return _interactions.offer_chat(self._ctx, username, nickname=nickname, message=message)
+
+    def customer_says(self, interaction_id: str, text: str) -> None:
+        """The chat's customer writes ``text``: a NEW_MESSAGE to the agents in the chat."""
+        _interactions.customer_says(self._ctx, interaction_id, text)
+
+    def deliver_email(
+        self,
+        username: str,
+        *,
+        subject: str,
+        text: str,
+        from_address: str,
+        to_address: str = "support@example.com",
+    ) -> str:
+        """An inbound e-mail offered to ``username`` (state ``Invited``); returns its id."""
+        return _interactions.deliver_email(
+            self._ctx,
+            username,
+            subject=subject,
+            text=text,
+            from_address=from_address,
+            to_address=to_address,
         )
 
     def push(self, username: str, topic: str, data: Any) -> int:

@@ -22,6 +22,7 @@ __all__ = [
     "PERSONAL_WORKBIN_NAMES",
     "HttpSession",
     "SimAgent",
+    "SimCall",
     "SimInteraction",
     "SimState",
     "SimWorkbin",
@@ -74,6 +75,8 @@ class SimAgent:
     agent_groups: list[str] = field(default_factory=lambda: ["MyAgentGroup"])
     place_groups: list[str] = field(default_factory=lambda: ["MyPlaceGroup"])
     place: str = ""
+    #: ``ROLE_AGENT`` and/or ``ROLE_ADMIN``; provisioning writes need ``ROLE_ADMIN``.
+    roles: list[str] = field(default_factory=lambda: ["ROLE_AGENT"])
 
     def __post_init__(self) -> None:
         if not self.username or ":" in self.username:
@@ -167,6 +170,17 @@ class SimInteraction:
     assigned_at: datetime | None = None
     last_agent: str | None = None
     chat_event_id: int = 0
+    #: E-mail content (``email_object`` keys, PascalCase as in the Accepted sample).
+    email: dict[str, Any] = field(default_factory=dict)
+    #: Chat transcript: the ``chat_notifications`` entries so far.
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    parent_id: str | None = None
+    #: Usernames of the other agents in a conference on this interaction.
+    conference: list[str] = field(default_factory=list)
+    #: Username of the agent consulted through StartChatConsultation.
+    consultation: str | None = None
+    #: documentId -> (file name, MIME type, bytes).
+    attachments: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
 
 
 @dataclass
@@ -179,6 +193,24 @@ class HttpSession:
 
 
 @dataclass
+class SimCall:
+    """One voice call on an agent's device."""
+
+    id: str
+    owner: str
+    state: str
+    participants: list[str] = field(default_factory=list)
+    ani: str = ""
+    dnis: str = ""
+    call_uuid: str = ""
+    mute: bool = False
+    user_data: dict[str, Any] = field(default_factory=dict)
+    #: For a consultation call made by ``InitiateConference``: the call it consults for.
+    consult_of: str | None = None
+    created_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass
 class AgentPresence:
     """Runtime presence of an agent: its device and its per-channel user states."""
 
@@ -187,6 +219,17 @@ class AgentPresence:
     user_states: dict[str, str] = field(
         default_factory=lambda: {"voice": "NotReady", "chat": "NotReady", "email": "NotReady"}
     )
+    #: The agent-state operation (``Ready``, ``OutToLunch``...) last applied per channel.
+    state_operations: dict[str, str] = field(default_factory=dict)
+    #: Do Not Disturb per channel (``voice`` is the device).
+    dnd: dict[str, bool] = field(
+        default_factory=lambda: {"voice": False, "chat": False, "email": False}
+    )
+    forward_to: str | None = None
+    #: Whether the contact-center session (agent login on the device) is running.
+    session_active: bool = True
+    session_place: str | None = None
+    session_channels: list[str] = field(default_factory=list)
 
 
 class SimState:
@@ -211,6 +254,8 @@ class SimState:
         #: ``(username, workbin_id)`` pairs for which that agent gets workbin events.
         self.workbin_subscriptions: set[tuple[str, str]] = set()
         self.http_sessions: OrderedDict[str, HttpSession] = OrderedDict()
+        #: Voice calls by id (see ``_calls``).
+        self.calls: dict[str, SimCall] = {}
         self._reference_ids = itertools.count(1)
 
     # -- ids ------------------------------------------------------------------------------

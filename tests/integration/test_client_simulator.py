@@ -10,12 +10,16 @@ import pytest
 
 from gws_async import (
     AuthenticationError,
+    ConnectionLost,
     GwsClient,
     GwsEvent,
     InteractionStateMessage,
     InternalServerError,
     InvalidStateError,
+    ListenerConnected,
+    ListenerEvent,
     NotFoundError,
+    Reconnected,
     Topic,
     UnknownEvent,
     WorkbinStateChangeMessage,
@@ -277,7 +281,7 @@ async def test_raw_bayeux_message_without_channel_is_kept(
     sim: GwsSimulator, gws: GwsClient
 ) -> None:
     await gws.subscribe(Topic.WORKBINS)
-    async with gws.events() as stream:
+    async with gws.events(check=lambda e: not isinstance(e, ListenerEvent)) as stream:
         sim.push_raw("agent1", {"data": {"messageType": "WorkbinStateChangeMessage"}})
         sim.push("agent1", Topic.WORKBINS, GOOD)
         first = await stream.get(5)
@@ -319,9 +323,68 @@ async def test_close_disconnects_and_ends_streams(sim: GwsSimulator) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
     assert loop.time() - started < 1.5
-    assert await asyncio.wait_for(consumer, 1) == []
+    leftovers = await asyncio.wait_for(consumer, 1)
+    assert all(isinstance(e, ListenerEvent) for e in leftovers)
     await eventually(lambda: sim.push("agent1", Topic.WORKBINS, GOOD) == 0)
 
 
 async def _drain(stream: Any) -> list[Any]:
     return [event async for event in stream]
+
+
+async def test_lifecycle_events_and_stats_across_a_server_restart(sim: GwsSimulator) -> None:
+    async with GwsClient(sim.url, "agent1", "password1") as gws, gws.events() as stream:
+        await gws.subscribe(Topic.WORKBINS)
+        connected = await stream.get(5)
+        assert isinstance(connected, ListenerConnected)
+        assert connected.topic == "/meta/connect"
+        assert gws.stats.connected
+
+        await sim.stop()  # GWS node goes down: held poll cut, connections refused
+        lost = await stream.get(5)
+        assert isinstance(lost, ConnectionLost)
+        assert lost.cause
+
+        await sim.start()  # same port, no memory of the Bayeux session
+        back = await stream.get(10)
+        assert isinstance(back, Reconnected)
+        assert back.session_renewed
+        assert back.downtime > 0
+
+        sim.push("agent1", Topic.WORKBINS, GOOD)  # re-subscribed on its own
+        assert isinstance(await stream.get(5), WorkbinStateChangeMessage)
+        stats = gws.stats
+    assert stats.reconnects == 1
+    assert stats.handshakes == 2
+    assert stats.events_received == 4
+    assert stats.streams == 1
+
+
+async def test_expired_session_is_reported_as_lost_then_renewed(
+    sim: GwsSimulator, gws: GwsClient
+) -> None:
+    await gws.subscribe(Topic.WORKBINS)
+    async with gws.events(ConnectionLost, Reconnected) as stream:
+        listener = gws.listener
+        assert listener is not None
+        await eventually(lambda: listener.connected)
+        sim.expire_bayeux_sessions("agent1")
+        lost = await stream.get(5)
+        assert isinstance(lost, ConnectionLost)
+        assert "402" in lost.cause
+        back = await stream.get(5)
+        assert isinstance(back, Reconnected)
+        assert back.session_renewed
+
+
+async def test_resync_reads_interactions_calls_and_devices(
+    sim: GwsSimulator, gws: GwsClient
+) -> None:
+    chat = sim.create_interaction("agent1", media="chat")
+    call_id = sim.ring_call("agent1", from_number="5551234")
+    snapshot = await gws.resync()
+    assert [e.id for e in snapshot.interactions if isinstance(e, InteractionStateMessage)] == [chat]
+    assert [c.id for c in snapshot.calls] == [call_id]
+    assert snapshot.calls[0].state == "Ringing"
+    assert len(snapshot.devices) == 1
+    assert snapshot.devices[0].user_state is not None
