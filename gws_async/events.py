@@ -22,14 +22,11 @@ from gws_async.models import (
     ActorInfo,
     Call,
     ChannelState,
-    ChatNotification,
     Device,
-    EmailObject,
+    Interaction,
     NotificationInteraction,
     NullAsEmptyList,
     ReasonInfo,
-    StrList,
-    UserData,
     WorkbinInfo,
     WorkbinInteraction,
     Workitem,
@@ -106,34 +103,14 @@ class GwsEvent(GwsModel):
         yield from super().__repr_args__()
 
 
-class InteractionStateMessage(GwsEvent):
-    """A multimedia interaction (e-mail, chat...) changed state: invited, accepted, revoked..."""
+class InteractionStateMessage(GwsEvent, Interaction):
+    """A multimedia interaction (e-mail, chat...) changed state: invited, accepted, revoked...
+
+    Its fields are those of :class:`~gws_async.models.Interaction`.
+    """
 
     TOPIC: ClassVar[str] = _TOPIC_INTERACTIONS
 
-    id: str
-    # The media ("email", "chat"), not the Bayeux channel.
-    channel: str | None = None
-    state: str | None = None
-    interaction_type: str | None = None
-    interaction_sub_type: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("interactionSubType", "interactionSubtType"),
-    )
-    capabilities: StrList = Field(default_factory=list)
-    user_data: UserData = Field(default_factory=dict)
-    current_queue: str | None = None
-    in_queues: dict[str, Any] | None = None
-    out_queues: dict[str, Any] | None = None
-    received_at: str | None = None
-    session_id: str | None = None
-    parent_id: str | None = Field(
-        default=None, validation_alias=AliasChoices("parentId", "parentInteractionId")
-    )
-    email_object: EmailObject | None = Field(default=None, alias="email_object")
-    chat_notifications: Annotated[list[ChatNotification], NullAsEmptyList] = Field(
-        default_factory=list, alias="chat_notifications"
-    )
     reference_id: int | None = None
 
 

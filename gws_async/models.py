@@ -24,6 +24,7 @@ __all__ = [
     "Device",
     "EmailAttachment",
     "EmailObject",
+    "Interaction",
     "NotificationInteraction",
     "NullAsEmptyDict",
     "NullAsEmptyList",
@@ -290,3 +291,32 @@ class NotificationInteraction(GwsModel):
     current_queue: str | None = None
     parent_id: str | None = None
     user_data: UserData = Field(default_factory=dict)
+
+
+class Interaction(GwsModel):
+    """A multimedia interaction (``GET /interactions/{id}``, ``/me/interactions?fields=*``):
+    the same shape as an ``InteractionStateMessage``."""
+
+    id: str
+    # The media ("email", "chat"), not a Bayeux channel.
+    channel: str | None = None
+    state: str | None = None
+    interaction_type: str | None = None
+    interaction_sub_type: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("interactionSubType", "interactionSubtType"),
+    )
+    capabilities: StrList = Field(default_factory=list)
+    user_data: UserData = Field(default_factory=dict)
+    current_queue: str | None = None
+    in_queues: dict[str, Any] | None = None
+    out_queues: dict[str, Any] | None = None
+    received_at: str | None = None
+    session_id: str | None = None
+    parent_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("parentId", "parentInteractionId")
+    )
+    email_object: EmailObject | None = Field(default=None, alias="email_object")
+    chat_notifications: Annotated[list[ChatNotification], NullAsEmptyList] = Field(
+        default_factory=list, alias="chat_notifications"
+    )

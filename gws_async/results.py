@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 
 from ._base import GwsModel
-from .models import ChatNotification, EmailObject, NullAsEmptyList, StrList, UserData
+from .models import Interaction
 
 __all__ = [
     "AgentStateDefinition",
@@ -194,35 +194,6 @@ class Recording(GwsModel):
 
 
 User.model_rebuild()
-
-
-class Interaction(GwsModel):
-    """A multimedia interaction (``GET /interactions/{id}``, ``/me/interactions?fields=*``):
-    the same shape as an ``InteractionStateMessage``."""
-
-    id: str
-    # The media ("email", "chat"), not a Bayeux channel.
-    channel: str | None = None
-    state: str | None = None
-    interaction_type: str | None = None
-    interaction_sub_type: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("interactionSubType", "interactionSubtType"),
-    )
-    capabilities: StrList = Field(default_factory=list)
-    user_data: UserData = Field(default_factory=dict)
-    current_queue: str | None = None
-    in_queues: dict[str, Any] | None = None
-    out_queues: dict[str, Any] | None = None
-    received_at: str | None = None
-    session_id: str | None = None
-    parent_id: str | None = Field(
-        default=None, validation_alias=AliasChoices("parentId", "parentInteractionId")
-    )
-    email_object: EmailObject | None = Field(default=None, alias="email_object")
-    chat_notifications: Annotated[list[ChatNotification], NullAsEmptyList] = Field(
-        default_factory=list, alias="chat_notifications"
-    )
 
 
 class AttachmentContent(GwsModel):
