@@ -18,6 +18,7 @@ import aiohttp
 from yarl import URL
 
 from ._exceptions import (
+    AuthenticationError,
     CsrfTokenError,
     GwsConnectionError,
     GwsTimeoutError,
@@ -362,6 +363,18 @@ class GwsClient:
             self._csrf_token = None
             await self._send("GET", "/me", None, None, None, "GetMe")
             return await self._send(method, path, params, json_body, data, operation)
+        except AuthenticationError:
+            if operation == "GetMe":
+                raise  # the login itself was refused: the credentials are wrong
+            log.info("HTTP 401: the session expired; logging in again and retrying once")
+            await self._relogin()
+            return await self._send(method, path, params, json_body, data, operation)
+
+    async def _relogin(self) -> None:
+        """Start a new HTTP session: forget the cookies and CSRF token, log in again."""
+        self.session.cookie_jar.clear_domain(self._base.host or "")
+        self._csrf_token = None
+        await self._send("GET", "/me", None, None, None, "GetMe")
 
     @asynccontextmanager
     async def request_raw(
@@ -518,6 +531,7 @@ class GwsClient:
                     headers=self._auth_header,
                     on_failure=self._on_listener_failure,
                     on_connection_change=self._on_connection_change,
+                    on_unauthorized=self._relogin,
                 )
                 await bayeux.start()
                 self._bayeux = bayeux

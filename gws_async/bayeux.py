@@ -36,6 +36,7 @@ from yarl import URL
 
 from ._backoff import Backoff
 from ._exceptions import (
+    AuthenticationError,
     BayeuxError,
     GwsApiError,
     GwsConnectionError,
@@ -128,6 +129,8 @@ class BayeuxClient:
             handshake refused by the server).
         on_connection_change: awaited with ``(True, None)`` when ``/meta/connect`` starts
             succeeding and ``(False, cause)`` when it stops.
+        on_unauthorized: awaited after an HTTP 401 to log in again; the client then
+            handshakes anew (a new HTTP session has a new Bayeux session).
     """
 
     def __init__(
@@ -143,6 +146,7 @@ class BayeuxClient:
         network_allowance: float = 10.0,
         on_failure: Callable[[BaseException], Awaitable[None]] | None = None,
         on_connection_change: Callable[[bool, BaseException | None], Awaitable[None]] | None = None,
+        on_unauthorized: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._session = session
         self.url = url
@@ -154,6 +158,7 @@ class BayeuxClient:
         self._network_allowance = network_allowance
         self._on_failure = on_failure
         self._on_connection_change = on_connection_change
+        self._on_unauthorized = on_unauthorized
 
         self._ids = itertools.count(1)
         self._advice = Advice()
@@ -386,6 +391,16 @@ class BayeuxClient:
                 if self._lost_streak:
                     await asyncio.sleep(self._backoff.next_delay())
                 self._lost_streak += 1
+            except AuthenticationError as exc:
+                await self._set_connected(False, exc)
+                await asyncio.sleep(self._backoff.next_delay())
+                if self._on_unauthorized is not None:
+                    try:
+                        await self._on_unauthorized()
+                    except GwsError as relogin_error:
+                        log.warning("log in again failed: %s", relogin_error)
+                        continue
+                self._session_lost()
             except (GwsConnectionError, GwsApiError) as exc:
                 await self._set_connected(False, exc)
                 delay = self._backoff.next_delay()

@@ -388,3 +388,43 @@ async def test_resync_reads_interactions_calls_and_devices(
     assert snapshot.calls[0].state == "Ringing"
     assert len(snapshot.devices) == 1
     assert snapshot.devices[0].user_state is not None
+
+
+async def test_rest_401_logs_in_again_and_retries_once(sim: GwsSimulator, gws: GwsClient) -> None:
+    logins = sum(1 for method, path in sim.requests if (method, path) == ("GET", "/api/v2/me"))
+    sim.fail_next(
+        1,
+        status=401,
+        body='{"statusCode": 3}',
+        content_type="application/json",
+        path_prefix="/api/v2/me/workbins",
+    )
+    assert await gws.workbins.list()  # answered after a fresh login
+    relogins = sum(1 for m, p in sim.requests if (m, p) == ("GET", "/api/v2/me")) - logins
+    assert relogins == 1
+    assert len(sim.state.http_sessions) == 2  # the cookie was dropped: a new HTTP session
+
+
+async def test_cometd_401_logs_in_again_and_handshakes_anew(
+    sim: GwsSimulator, gws: GwsClient
+) -> None:
+    workbin = await personal_workbin(gws)
+    await gws.subscribe(Topic.WORKBINS)
+    await gws.workbins.subscribe(workbin)
+    listener = gws.listener
+    assert listener is not None
+    await eventually(lambda: listener.connected)
+    sim.fail_next(
+        1,
+        status=401,
+        body="Unauthorized",
+        content_type="text/plain",
+        path_prefix="/api/v2/notifications",
+    )
+    sim.expire_bayeux_sessions("agent1")  # wakes the held poll; the next request gets 401
+    await eventually(lambda: listener.handshakes >= 2 and listener.connected, timeout=10)
+    assert len(sim.state.http_sessions) == 2
+    iid = "after-401"
+    arrived = gws.workbins.expect_item("ItemAdded", workbin, iid, timeout=5)
+    sim.put_in_workbin("agent1", workbin, media="chat", interaction_id=iid)
+    assert (await arrived).interaction.id == iid
