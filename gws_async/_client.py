@@ -21,6 +21,7 @@ from ._exceptions import (
     AuthenticationError,
     CsrfTokenError,
     GwsConnectionError,
+    GwsError,
     GwsTimeoutError,
     error_from_response,
 )
@@ -565,6 +566,11 @@ class GwsClient:
             self._reconnects += 1
             downtime = loop.time() - self._lost_at if self._lost_at is not None else 0.0
             renewed = bayeux is not None and bayeux.handshakes > self._handshakes_at_loss
+            if renewed and self.workbins.subscribed:
+                try:
+                    await self.workbins.renew_subscriptions()
+                except GwsError as exc:
+                    log.warning("could not renew the workbin subscriptions: %s", exc)
             event = Reconnected.create(
                 client_id=client_id, downtime=round(downtime, 3), session_renewed=renewed
             )

@@ -56,6 +56,12 @@ class WorkbinsResource(Resource):
 
     def __init__(self, client: GwsClient) -> None:
         super().__init__(client)
+        self._subscribed: set[str] = set()
+
+    @property
+    def subscribed(self) -> frozenset[str]:
+        """Workbins subscribed through :meth:`subscribe` (renewed after a new session)."""
+        return frozenset(self._subscribed)
 
     async def list(self) -> list[WorkbinType]:
         """The workbins available to the agent (``GetWorkbinTypesInfo``)."""
@@ -197,11 +203,21 @@ class WorkbinsResource(Resource):
     async def subscribe(self, workbin_id: str) -> OperationResult:
         """Receive ``ItemAdded`` / ``ItemRemoved`` for this workbin
         (``SubscribeWorkbinEvents``); a ``WorkbinSubscriptionStateChangeMessage`` follows."""
-        return await self._workbin_operation(workbin_id, "Subscribe")
+        result = await self._workbin_operation(workbin_id, "Subscribe")
+        self._subscribed.add(workbin_id)
+        return result
 
     async def unsubscribe(self, workbin_id: str) -> OperationResult:
         """Stop item notifications for this workbin (``UnsubscribeWorkbinEvents``)."""
-        return await self._workbin_operation(workbin_id, "Unsubscribe")
+        result = await self._workbin_operation(workbin_id, "Unsubscribe")
+        self._subscribed.discard(workbin_id)
+        return result
+
+    async def renew_subscriptions(self) -> None:
+        """Subscribe again to every workbin of :attr:`subscribed`: after the Bayeux
+        session was renewed, GWS may no longer send their item notifications."""
+        for workbin_id in sorted(self._subscribed):
+            await self._workbin_operation(workbin_id, "Subscribe")
 
     def item_uri(self, workbin_id: str, interaction_id: str) -> str:
         """The URI GWS uses for an interaction in a personal workbin."""

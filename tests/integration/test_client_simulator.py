@@ -428,3 +428,27 @@ async def test_cometd_401_logs_in_again_and_handshakes_anew(
     arrived = gws.workbins.expect_item("ItemAdded", workbin, iid, timeout=5)
     sim.put_in_workbin("agent1", workbin, media="chat", interaction_id=iid)
     assert (await arrived).interaction.id == iid
+
+
+async def test_workbin_subscriptions_are_renewed_with_a_new_session(
+    sim: GwsSimulator, gws: GwsClient
+) -> None:
+    workbin = await personal_workbin(gws)
+    await gws.subscribe(Topic.WORKBINS)
+    await gws.workbins.subscribe(workbin)
+    assert gws.workbins.subscribed == {workbin}
+
+    def subscribe_posts() -> int:
+        return sum(
+            1 for m, p in sim.requests if m == "POST" and p.startswith("/api/v2/me/workbins/")
+        )
+
+    assert subscribe_posts() == 1
+    async with gws.events(Reconnected) as stream:
+        listener = gws.listener
+        assert listener is not None
+        await eventually(lambda: listener.connected)
+        sim.expire_bayeux_sessions("agent1")
+        back = await stream.get(5)
+    assert back.session_renewed
+    assert subscribe_posts() == 2  # Subscribe sent again before Reconnected was published
