@@ -16,17 +16,12 @@ from typing import TYPE_CHECKING, Any
 from ..models import Call
 from ..results import OperationResult
 from ._base import Resource, segment
+from ._query import parse_uris, require
 
 if TYPE_CHECKING:
     from .._client import GwsClient
 
 __all__ = ["CallsResource"]
-
-
-def _require(value: str, name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} is empty")
-    return value
 
 
 def _user_data(user_data: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,7 +48,7 @@ class CallsResource(Resource):
     async def list_uris(self) -> builtins.list[str]:
         """The URIs of the agent's calls (``GET /me/calls``)."""
         body = await self._client.request("GET", "/me/calls", operation="GetCalls")
-        return [str(u) for u in body.get("uris") or []]
+        return parse_uris(body)
 
     async def get(self, call_id: str) -> Call:
         """One call (``GET /me/calls/{id}``)."""
@@ -95,19 +90,19 @@ class CallsResource(Resource):
     async def single_step_transfer(self, call_id: str, destination: str) -> OperationResult:
         """``SingleStepTransfer`` the call to ``destination``."""
         return await self._operation(
-            call_id, "SingleStepTransfer", destination=_require(destination, "destination")
+            call_id, "SingleStepTransfer", destination=require(destination, "destination")
         )
 
     async def single_step_conference(self, call_id: str, destination: str) -> OperationResult:
         """``SingleStepConference``: add ``destination`` to the call."""
         return await self._operation(
-            call_id, "SingleStepConference", destination=_require(destination, "destination")
+            call_id, "SingleStepConference", destination=require(destination, "destination")
         )
 
     async def initiate_conference(self, call_id: str, destination: str) -> OperationResult:
         """``InitiateConference``: hold the call and dial ``destination`` for a
         consultation (sent as ``{"destination": {"phoneNumber": ...}}``)."""
-        number = _require(destination, "destination")
+        number = require(destination, "destination")
         return await self._operation(
             call_id, "InitiateConference", destination={"phoneNumber": number}
         )
@@ -118,7 +113,7 @@ class CallsResource(Resource):
         return await self._operation(
             call_id,
             "CompleteConference",
-            consultCallUri=_require(consult_call_uri, "consult_call_uri"),
+            consultCallUri=require(consult_call_uri, "consult_call_uri"),
         )
 
     async def send_dtmf(self, call_id: str, digits: str) -> OperationResult:
@@ -135,19 +130,19 @@ class CallsResource(Resource):
         return await self._operation(
             call_id,
             "RemoveParticipantFromConference",
-            participant=_require(participant, "participant"),
+            participant=require(participant, "participant"),
         )
 
     async def swap_calls(self, call_id: str, other_call_uri: str) -> OperationResult:
         """``SwapCalls``: hold this call and retrieve the one at ``other_call_uri``."""
         return await self._operation(
-            call_id, "SwapCalls", otherCallUri=_require(other_call_uri, "other_call_uri")
+            call_id, "SwapCalls", otherCallUri=require(other_call_uri, "other_call_uri")
         )
 
     async def merge_with_other_call(self, call_id: str, other_call_uri: str) -> OperationResult:
         """``MergeWithOtherCall``: merge the call at ``other_call_uri`` into this one."""
         return await self._operation(
-            call_id, "MergeWithOtherCall", otherCallUri=_require(other_call_uri, "other_call_uri")
+            call_id, "MergeWithOtherCall", otherCallUri=require(other_call_uri, "other_call_uri")
         )
 
     # -- attached data --------------------------------------------------------------------
@@ -166,7 +161,7 @@ class CallsResource(Resource):
 
     async def delete_user_data_pair(self, call_id: str, key: str) -> OperationResult:
         """``DeleteUserDataPair``: remove one key of the call's attached data."""
-        return await self._operation(call_id, "DeleteUserDataPair", key=_require(key, "key"))
+        return await self._operation(call_id, "DeleteUserDataPair", key=require(key, "key"))
 
     async def _operation(self, call_id: str, operation: str, **fields: Any) -> OperationResult:
         path = f"/me/calls/{segment(call_id, 'call_id')}"

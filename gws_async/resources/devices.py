@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..models import Device
 from ..results import OperationResult
 from ._base import Resource, segment
+from ._query import parse_uris
 
 if TYPE_CHECKING:
     from .._client import GwsClient
@@ -54,7 +55,7 @@ class DevicesResource(Resource):
         body = await self._client.request(
             "GET", self._list_path(user_id, all_devices), operation="GetDevices"
         )
-        return [str(u) for u in body.get("uris") or []]
+        return parse_uris(body)
 
     async def get(self, device_id: str, *, mine: bool = False) -> Device:
         """One device (``GET /devices/{id}``, or ``/me/devices/{id}`` with ``mine``)."""

@@ -27,6 +27,7 @@ from pydantic import ConfigDict
 from .._base import GwsModel
 from ..results import Interaction, OperationResult
 from ._base import Resource, segment
+from ._query import parse_uris, require
 from .attachments import AttachmentsResource
 
 if TYPE_CHECKING:
@@ -64,12 +65,6 @@ class OutboundEmail(GwsModel):
     def wire(self) -> dict[str, Any]:
         """The ``email_object`` as sent."""
         return self.model_dump(by_alias=True, exclude_none=True)
-
-
-def _require(value: str, name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} is empty")
-    return value
 
 
 def _optional(value: str | None, name: str) -> str | None:
@@ -126,7 +121,7 @@ class InteractionsResource(_InteractionOperations):
     async def list_all_uris(self) -> builtins.list[str]:
         """The URIs of every active interaction of the contact center (``GET /interactions``)."""
         body = await self._client.request("GET", "/interactions", operation="GetInteractions")
-        return [str(u) for u in body.get("uris") or []]
+        return parse_uris(body)
 
     async def list(self) -> builtins.list[Interaction]:
         """The interactions the agent is handling (``GET /me/interactions?fields=*``)."""
@@ -138,7 +133,7 @@ class InteractionsResource(_InteractionOperations):
     async def list_uris(self) -> builtins.list[str]:
         """The URIs of the interactions the agent is handling (``GET /me/interactions``)."""
         body = await self._client.request("GET", "/me/interactions", operation="GetMyInteractions")
-        return [str(u) for u in body.get("uris") or []]
+        return parse_uris(body)
 
     async def get(self, interaction_id: str) -> Interaction:
         """One interaction's details (``GET /interactions/{id}``)."""
@@ -169,7 +164,7 @@ class InteractionsResource(_InteractionOperations):
         """Take an invited interaction (``Accept``). For chat, ``nickname`` is the name the
         customer sees; an ``Accepted`` notification follows (for chat with the transcript)."""
         if nickname is not None:
-            _require(nickname, "nickname")
+            require(nickname, "nickname")
         return await self._operate(interaction_id, "Accept", nickname=nickname)
 
     async def reject(self, interaction_id: str) -> OperationResult:
@@ -182,7 +177,7 @@ class InteractionsResource(_InteractionOperations):
 
     async def place_in_queue(self, interaction_id: str, queue: str) -> OperationResult:
         """Hand the interaction to a queue for further processing (``PlaceInQueue``)."""
-        return await self._operate(interaction_id, "PlaceInQueue", queue=_require(queue, "queue"))
+        return await self._operate(interaction_id, "PlaceInQueue", queue=require(queue, "queue"))
 
     async def update_properties(
         self, interaction_id: str, properties: Mapping[str, Any]
@@ -195,34 +190,34 @@ class InteractionsResource(_InteractionOperations):
     async def place_in_workbin(self, interaction_id: str, workbin: str) -> OperationResult:
         """Put the interaction into a workbin (``PlaceInWorkbin``)."""
         return await self._operate(
-            interaction_id, "PlaceInWorkbin", workbin=_require(workbin, "workbin")
+            interaction_id, "PlaceInWorkbin", workbin=require(workbin, "workbin")
         )
 
     async def get_workbin_content(self, interaction_id: str, workbin: str) -> OperationResult:
         """Ask for a workbin's content (``GetWorkbinContent``): one ``InteractionStateMessage``
         per interaction in it follows on ``/v2/me/interactions``."""
         return await self._operate(
-            interaction_id, "GetWorkbinContent", workbin=_require(workbin, "workbin")
+            interaction_id, "GetWorkbinContent", workbin=require(workbin, "workbin")
         )
 
     async def transfer(self, interaction_id: str, target_id: str) -> OperationResult:
         """Give the interaction to another agent (``Transfer``, ``targetId``)."""
         return await self._operate(
-            interaction_id, "Transfer", targetId=_require(target_id, "target_id")
+            interaction_id, "Transfer", targetId=require(target_id, "target_id")
         )
 
     async def start_conference(self, interaction_id: str, agent_id: str) -> OperationResult:
         """Invite another agent to work on the interaction too (``StartConference``); the
         invited agent gets an ``InvitedConference`` notification."""
         return await self._operate(
-            interaction_id, "StartConference", agentId=_require(agent_id, "agent_id")
+            interaction_id, "StartConference", agentId=require(agent_id, "agent_id")
         )
 
     async def leave_conference(self, interaction_id: str, agent_id: str) -> OperationResult:
         """Leave a conference (the spec's ``EndConference``, sent as ``LeaveConference``);
         the agents remaining get a ``LeftConference`` notification."""
         return await self._operate(
-            interaction_id, "LeaveConference", agentId=_require(agent_id, "agent_id")
+            interaction_id, "LeaveConference", agentId=require(agent_id, "agent_id")
         )
 
 
@@ -292,7 +287,7 @@ class EmailOperations(_InteractionOperations):
             replyToStartLine=_optional(reply_to_start_line, "reply_to_start_line"),
             indentCharacter=_optional(indent_character, "indent_character"),
             quoteOriginal=quote_original,
-            queueName=_require(queue_name, "queue_name"),
+            queueName=require(queue_name, "queue_name"),
         )
 
     async def forward(self, interaction_id: str) -> OperationResult:
@@ -306,11 +301,11 @@ class EmailOperations(_InteractionOperations):
         """Send an outbound e-mail the agent composed (``Send``)."""
         if not isinstance(email, OutboundEmail):
             raise ValueError("email must be an OutboundEmail")
-        _require(email.to_address, "email.to_address")
+        require(email.to_address, "email.to_address")
         return await self._operate(
             interaction_id,
             "Send",
-            queueName=_require(queue_name, "queue_name"),
+            queueName=require(queue_name, "queue_name"),
             email_object=email.wire(),
         )
 
@@ -329,9 +324,9 @@ class EmailOperations(_InteractionOperations):
         arrives as a ``ReplyCreated`` notification."""
         body = {
             "operationName": "CreateEmail",
-            "queueName": _require(queue_name, "queue_name"),
-            "interactionType": _require(interaction_type, "interaction_type"),
-            "interactionSubType": _require(interaction_sub_type, "interaction_sub_type"),
+            "queueName": require(queue_name, "queue_name"),
+            "interactionType": require(interaction_type, "interaction_type"),
+            "interactionSubType": require(interaction_sub_type, "interaction_sub_type"),
         }
         answer = await self._client.request(
             "POST", "/me/interactions", json_body=body, operation="CreateEmail"
@@ -374,7 +369,7 @@ class ChatOperations(_InteractionOperations):
         """Consult another agent, the first step of a two-step transfer or conference
         (the spec's ``InitiateConsultation``, sent as ``StartChatConsultation``)."""
         return await self._operate(
-            interaction_id, "StartChatConsultation", agentId=_require(agent_id, "agent_id")
+            interaction_id, "StartChatConsultation", agentId=require(agent_id, "agent_id")
         )
 
     async def complete_transfer(self, interaction_id: str) -> OperationResult:

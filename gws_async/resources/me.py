@@ -4,7 +4,6 @@ Channels", "Change Password", "Presence" and "Device/Channel Management")."""
 
 from __future__ import annotations
 
-import base64
 import builtins
 import re
 from collections.abc import Iterable
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..results import OperationResult, Skill, User
 from ._base import Resource, segment
+from ._query import b64, parse_uris
 
 if TYPE_CHECKING:
     from .._client import GwsClient
@@ -41,12 +41,6 @@ def check_state_operation(operation_name: str) -> str:
     if operation_name in _NOT_STATES:
         raise ValueError(f"{operation_name} is not an agent state; use its own method")
     return operation_name
-
-
-def _b64(value: str, name: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} is empty")
-    return base64.b64encode(value.encode("utf-8")).decode("ascii")
 
 
 class MeResource(Resource):
@@ -105,8 +99,8 @@ class MeResource(Resource):
         password for the next login. ``first_login`` sends ``?firstLogin=true``."""
         body = {
             "operationName": "ChangePassword",
-            "oldPassword": _b64(old_password, "old_password"),
-            "newPassword": _b64(new_password, "new_password"),
+            "oldPassword": b64(old_password, "old_password"),
+            "newPassword": b64(new_password, "new_password"),
         }
         answer = await self._client.request(
             "POST",
@@ -160,7 +154,7 @@ class MeResource(Resource):
     async def list_skill_uris(self) -> builtins.list[str]:
         """The URIs of the agent's skills (``GET /me/skills``)."""
         body = await self._client.request("GET", "/me/skills", operation="GetSkills")
-        return [str(u) for u in body.get("uris") or []]
+        return parse_uris(body)
 
     async def get_skill(self, skill_id: str) -> Skill:
         """One of the agent's skills (``GET /me/skills/{id}``)."""

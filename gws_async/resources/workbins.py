@@ -10,6 +10,7 @@ from .._streams import Waiter
 from ..events import WorkbinStateChangeMessage
 from ..results import OperationResult, WorkbinItem, WorkbinType
 from ._base import Resource, segment
+from ._query import parse_uris, require
 
 if TYPE_CHECKING:
     from .._client import GwsClient
@@ -85,7 +86,7 @@ class WorkbinsResource(Resource):
             f"/me/workbins/{segment(workbin_id, 'workbin_id')}/interactions",
             operation="GetWorkbinContent",
         )
-        return [str(u) for u in body.get("uris") or []]
+        return parse_uris(body)
 
     async def add(self, workbin_id: str, interaction_id: str) -> OperationResult:
         """Put an interaction the agent owns into a personal workbin
@@ -93,7 +94,7 @@ class WorkbinsResource(Resource):
         body = await self._client.request(
             "POST",
             f"/me/workbins/{segment(workbin_id, 'workbin_id')}/interactions",
-            json_body={"interactionId": _require(interaction_id, "interaction_id")},
+            json_body={"interactionId": require(interaction_id, "interaction_id")},
             operation="AddInteractionToWorkbin",
         )
         return OperationResult.model_validate(body)
@@ -117,7 +118,7 @@ class WorkbinsResource(Resource):
         operation = _media_operation("Add", media)
         body: dict[str, Any] = {
             "operationName": operation,
-            "id": _require(interaction_id, "interaction_id"),
+            "id": require(interaction_id, "interaction_id"),
         }
         if save_lar is not None:
             body["saveLAR"] = "true" if save_lar else "false"
@@ -142,7 +143,7 @@ class WorkbinsResource(Resource):
         body = await self._client.request(
             "POST",
             "/me/interactions",
-            json_body={"operationName": "PullInteractionFromWorkbin", "uri": _require(uri, "uri")},
+            json_body={"operationName": "PullInteractionFromWorkbin", "uri": require(uri, "uri")},
             operation="PullInteractionFromWorkbin",
         )
         return OperationResult.model_validate(body)
@@ -165,7 +166,7 @@ class WorkbinsResource(Resource):
             params=_group_query(agent_group, place_group),
             json_body={
                 "operationName": operation,
-                "id": _require(interaction_id, "interaction_id"),
+                "id": require(interaction_id, "interaction_id"),
             },
             operation=operation,
         )
@@ -188,10 +189,10 @@ class WorkbinsResource(Resource):
             raise ValueError("nickname is only used by PullChat (media='chat')")
         body: dict[str, Any] = {
             "operationName": operation,
-            "id": _require(interaction_id, "interaction_id"),
+            "id": require(interaction_id, "interaction_id"),
         }
         if nickname is not None:
-            body["nickname"] = _require(nickname, "nickname")
+            body["nickname"] = require(nickname, "nickname")
         answer = await self._client.request(
             "POST",
             f"/workbins/{segment(workbin_id, 'workbin_id')}",
@@ -238,8 +239,8 @@ class WorkbinsResource(Resource):
     ) -> Waiter[WorkbinStateChangeMessage]:
         """Register now a wait for this workbin's ``ItemAdded`` / ``ItemRemoved`` of this
         interaction; await it after sending the operation."""
-        _require(workbin_id, "workbin_id")
-        _require(interaction_id, "interaction_id")
+        require(workbin_id, "workbin_id")
+        require(interaction_id, "interaction_id")
 
         def check(event: WorkbinStateChangeMessage) -> bool:
             return (
@@ -284,9 +285,3 @@ async def _send_then_wait(
         waiter.cancel()
         raise
     return await waiter
-
-
-def _require(value: str, name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} is empty")
-    return value
