@@ -29,7 +29,7 @@ from ._exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
-from ._streams import EventStream, StreamClosed, Waiter
+from ._streams import EventStream, OverflowPolicy, StreamClosed, StreamOverflowError, Waiter
 from .events import (
     CallStateChangeMessage,
     ChannelStateChange,
@@ -106,6 +106,7 @@ __all__ = [
     "NotFoundError",
     "OperationResult",
     "OutboundEmail",
+    "OverflowPolicy",
     "PasswordChangeError",
     "PasswordChangeSuccessful",
     "PermissionDeniedError",
@@ -116,6 +117,7 @@ __all__ = [
     "Skill",
     "Snapshot",
     "StreamClosed",
+    "StreamOverflowError",
     "Topic",
     "UnknownEvent",
     "User",

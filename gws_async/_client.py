@@ -25,7 +25,7 @@ from ._exceptions import (
     GwsTimeoutError,
     error_from_response,
 )
-from ._streams import EventHub, EventStream, Waiter
+from ._streams import OVERFLOW_POLICIES, EventHub, EventStream, OverflowPolicy, Waiter
 from .bayeux import BayeuxClient, Extension, Message
 from .events import (
     ConnectionLost,
@@ -110,7 +110,9 @@ class ListenerStats:
     streams: int
     """Open event streams."""
     buffered: int
-    """Events waiting in the streams' buffers."""
+    """Events waiting in the streams' buffers (the queue depth)."""
+    dropped_events: int
+    """Events dropped because a stream's consumer fell behind (see ``OverflowPolicy``)."""
 
 
 class _CsrfExtension(Extension):
@@ -153,6 +155,9 @@ class GwsClient:
             disable verification (logged as a warning).
         event_buffer: how many undelivered events each stream buffers before the listener
             waits for its consumer.
+        overflow: what a stream does when it stays full longer than the server's
+            ``maxInterval`` allows the listener to wait (see :data:`OverflowPolicy`):
+            ``"drop_oldest"`` (default, counted and logged), ``"raise"`` or ``"block"``.
         limit: size of the connection pool of an owned session.
     """
 
@@ -168,6 +173,7 @@ class GwsClient:
         timeout: float = 30.0,
         ssl: ssl_module.SSLContext | bool = True,
         event_buffer: int = 1000,
+        overflow: OverflowPolicy = "drop_oldest",
         limit: int = 100,
     ) -> None:
         url = URL(base_url)
@@ -188,6 +194,9 @@ class GwsClient:
             log.warning("TLS certificate verification is disabled for %s", self._base)
         self._ssl = ssl
         self._event_buffer = event_buffer
+        if overflow not in OVERFLOW_POLICIES:
+            raise ValueError(f"overflow must be one of {', '.join(OVERFLOW_POLICIES)}")
+        self._overflow: OverflowPolicy = overflow
         self._limit = limit
         self._session = session
         self._owns_session = session is None
@@ -544,7 +553,9 @@ class GwsClient:
         event = decode_event(topic, message.get("data"))
         if isinstance(event, UnknownEvent):
             log.warning("undecoded notification on %r: %s", topic, event.error or "unknown type")
-        await self._hub.publish(event)
+        bayeux = self._bayeux
+        deadline = bayeux.dispatch_deadline if bayeux is not None else None
+        await self._hub.publish(event, deadline=deadline)
 
     async def _on_listener_failure(self, exc: BaseException) -> None:
         self._hub.close(exc)
@@ -574,7 +585,9 @@ class GwsClient:
             event = Reconnected.create(
                 client_id=client_id, downtime=round(downtime, 3), session_renewed=renewed
             )
-        await self._hub.publish(event)
+        # Published from the connect loop: a stalled consumer must not hold it for ever.
+        deadline = loop.time() + bayeux.dispatch_budget if bayeux is not None else None
+        await self._hub.publish(event, deadline=deadline)
 
     async def resync(self) -> Snapshot:
         """Re-read the agent's current interactions, calls and devices over REST.
@@ -609,6 +622,7 @@ class GwsClient:
             handshakes=bayeux.handshakes if bayeux is not None else 0,
             streams=self._hub.stream_count,
             buffered=self._hub.buffered,
+            dropped_events=self._hub.dropped,
         )
 
     @overload
@@ -618,6 +632,7 @@ class GwsClient:
         topics: Collection[str] | None = None,
         check: Callable[[GwsEvent], bool] | None = None,
         maxsize: int | None = None,
+        overflow: OverflowPolicy | None = None,
     ) -> EventStream[GwsEvent]: ...
 
     @overload
@@ -627,6 +642,7 @@ class GwsClient:
         topics: Collection[str] | None = None,
         check: Callable[[E], bool] | None = None,
         maxsize: int | None = None,
+        overflow: OverflowPolicy | None = None,
     ) -> EventStream[E]: ...
 
     def events(
@@ -635,6 +651,7 @@ class GwsClient:
         topics: Collection[str] | None = None,
         check: Callable[[Any], bool] | None = None,
         maxsize: int | None = None,
+        overflow: OverflowPolicy | None = None,
     ) -> EventStream[Any]:
         """A stream of events, to use with ``async with`` and ``async for``.
 
@@ -645,6 +662,7 @@ class GwsClient:
                 (to the types' own topics, or to :data:`DEFAULT_TOPICS`, when not given).
             check: only events for which this returns true.
             maxsize: events buffered before the listener waits for this consumer.
+            overflow: this stream's overflow policy (the client's by default).
         """
         wanted = tuple(topics) if topics is not None else _topics_of(types)
 
@@ -659,6 +677,7 @@ class GwsClient:
             topics=topics,
             check=check,
             maxsize=maxsize or self._event_buffer,
+            overflow=overflow or self._overflow,
             prepare=prepare,
         )
 

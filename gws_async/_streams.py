@@ -2,7 +2,10 @@
 
 Every stream sees every event that matches it. Each stream has a bounded buffer; when one
 is full, :meth:`EventHub.publish` waits for its consumer, which holds back the listener's
-next ``/meta/connect``: backpressure reaches the server and nothing is dropped.
+next ``/meta/connect``: backpressure reaches the server. It waits only until the deadline
+the listener gives (the server's ``maxInterval`` would otherwise expire the session, and
+every other consumer would lose its events too); past it, the stream's
+:data:`OverflowPolicy` applies.
 """
 
 from __future__ import annotations
@@ -12,12 +15,19 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Generator
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from ._exceptions import GwsError
 from .events import GwsEvent, UnknownEvent
 
-__all__ = ["EventHub", "EventStream", "StreamClosed", "Waiter"]
+__all__ = [
+    "EventHub",
+    "EventStream",
+    "OverflowPolicy",
+    "StreamClosed",
+    "StreamOverflowError",
+    "Waiter",
+]
 
 log = logging.getLogger("gws_async.events")
 
@@ -25,9 +35,34 @@ E = TypeVar("E", bound=GwsEvent)
 
 _END = object()
 
+OverflowPolicy = Literal["drop_oldest", "raise", "block"]
+"""What a full stream does once its consumer has held the listener back as long as the
+server's ``maxInterval`` allows:
+
+* ``"drop_oldest"`` (default): make room by dropping the oldest buffered event; the loss
+  is counted (:attr:`EventStream.dropped`, ``GwsClient.stats``) and logged, and the
+  listener keeps its session;
+* ``"raise"``: end the stream: its next read raises :class:`StreamOverflowError` (its
+  buffered events are discarded and counted as dropped); other streams carry on;
+* ``"block"``: keep waiting for the consumer, whatever the cost: the server may expire
+  the session, after which the listener handshakes again and every stream misses what
+  was published meanwhile (see ``Reconnected.session_renewed`` and ``resync()``).
+"""
+
+OVERFLOW_POLICIES: tuple[OverflowPolicy, ...] = ("drop_oldest", "raise", "block")
+
 
 class StreamClosed(GwsError):
     """The client closed (or the listener gave up) while a consumer was waiting."""
+
+
+class StreamOverflowError(StreamClosed):
+    """A stream with the ``"raise"`` overflow policy fell too far behind and was ended."""
+
+    def __init__(self, message: str, *, dropped: int) -> None:
+        super().__init__(message)
+        self.dropped = dropped
+        """Events this stream lost (the discarded buffer and the event that overflowed)."""
 
 
 def reference_of(event: GwsEvent) -> str | None:
@@ -83,21 +118,34 @@ class EventStream(Generic[E]):
         topics: frozenset[str] | None = None,
         check: Callable[[E], bool] | None = None,
         maxsize: int = 1000,
+        overflow: OverflowPolicy = "drop_oldest",
         prepare: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
+        if overflow not in OVERFLOW_POLICIES:
+            raise ValueError(f"overflow must be one of {', '.join(OVERFLOW_POLICIES)}")
         self._hub = hub
         self._matcher: _Matcher[E] = _Matcher(types, topics, check)
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize)
+        self._overflow: OverflowPolicy = overflow
         self._prepare = prepare
         self._open = False
         self._ended = False
+        self._failure: StreamOverflowError | None = None
+        self._dropping = 0  # drops in the current overflow episode, for the log
+        self.dropped = 0
+        """Events this stream lost because its consumer fell behind (see ``overflow``)."""
 
     @property
     def pending(self) -> int:
         """Events buffered and not consumed yet."""
         return self._queue.qsize()
+
+    @property
+    def overflow(self) -> OverflowPolicy:
+        """What this stream does when it is full past the listener's deadline."""
+        return self._overflow
 
     async def __aenter__(self) -> EventStream[E]:
         # Register first, then subscribe: an event arriving right after the subscription
@@ -139,6 +187,8 @@ class EventStream(Generic[E]):
         if item is _END:
             self._ended = True
             self._queue.put_nowait(_END)  # later calls end too
+            if self._failure is not None:
+                raise self._failure
             failure = self._hub.failure
             if failure is not None:
                 raise StreamClosed(f"the event listener stopped: {failure}") from failure
@@ -155,12 +205,72 @@ class EventStream(Generic[E]):
     def _matches(self, event: GwsEvent) -> bool:
         return self._matcher.matches(event)
 
-    async def _put(self, event: GwsEvent) -> None:
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
-            log.debug("stream buffer full (%d): waiting for its consumer", self._queue.maxsize)
-            await self._queue.put(event)
+    async def _put(self, event: GwsEvent, deadline: float | None) -> None:
+        """Buffer ``event``, waiting for room until ``deadline`` (loop time) at most."""
+        queue = self._queue
+        if not queue.full():
+            queue.put_nowait(event)
+            if self._dropping:
+                log.warning(
+                    "%r caught up after dropping %d event(s) (%d in all)",
+                    self,
+                    self._dropping,
+                    self.dropped,
+                )
+                self._dropping = 0
+            return
+        if deadline is None or self._overflow == "block":
+            log.debug("%r is full: waiting for its consumer", self)
+            await queue.put(event)
+            return
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining > 0:
+            try:
+                # Safe against a lost or doubled put: wait_for returns the put's result if
+                # it completed as the timeout fired, and a cancelled put puts nothing.
+                await asyncio.wait_for(queue.put(event), remaining)
+                return
+            except asyncio.TimeoutError:
+                pass
+        if not self._open:  # closed while we waited
+            return
+        if self._overflow == "raise":
+            self._fail_overflow()
+            return
+        queue.get_nowait()
+        queue.put_nowait(event)
+        self._count_drop(1)
+        if self._dropping == 1:
+            log.warning(
+                "%r is full (%d) and its consumer is too slow for the server's maxInterval: "
+                "dropping the oldest events",
+                self,
+                queue.maxsize,
+            )
+
+    def _count_drop(self, count: int) -> None:
+        self.dropped += count
+        self._dropping += count
+        self._hub.dropped += count
+
+    def _fail_overflow(self) -> None:
+        lost = self._queue.qsize() + 1
+        self._count_drop(lost)
+        self._failure = StreamOverflowError(
+            f"the consumer fell behind by more than {self._queue.maxsize} events for longer "
+            f"than the server's maxInterval allows; {lost} event(s) dropped",
+            dropped=lost,
+        )
+        log.error("%r overflowed: %s", self, self._failure)
+        self._open = False
+        self._hub._remove_stream(self)
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(_END)
+
+    def __repr__(self) -> str:
+        names = ", ".join(t.__name__ for t in self._matcher.types) or "all events"
+        return f"<EventStream of {names}>"
 
     def _end(self) -> None:
         try:
@@ -245,6 +355,7 @@ class EventHub:
         self.closed = False
         self.received = 0
         self.unknown = 0
+        self.dropped = 0
 
     def stream(
         self,
@@ -253,6 +364,7 @@ class EventHub:
         topics: Collection[str] | None = None,
         check: Callable[[E], bool] | None = None,
         maxsize: int = 1000,
+        overflow: OverflowPolicy = "drop_oldest",
         prepare: Callable[[], Awaitable[None]] | None = None,
     ) -> EventStream[E]:
         """A new stream over the events of these types (all events when empty)."""
@@ -262,6 +374,7 @@ class EventHub:
             topics=frozenset(topics) if topics is not None else None,
             check=check,
             maxsize=maxsize,
+            overflow=overflow,
             prepare=prepare,
         )
 
@@ -297,8 +410,12 @@ class EventHub:
         )
         return await waiter
 
-    async def publish(self, event: GwsEvent) -> None:
-        """Hand one event to every waiter and stream that wants it, in that order."""
+    async def publish(self, event: GwsEvent, *, deadline: float | None = None) -> None:
+        """Hand one event to every waiter and stream that wants it, in that order.
+
+        A full stream is waited for until ``deadline`` (event-loop time; for ever when
+        ``None``), then its overflow policy applies.
+        """
         self.received += 1
         if isinstance(event, UnknownEvent):
             self.unknown += 1
@@ -319,7 +436,7 @@ class EventHub:
                 log.exception("a stream filter failed on %s; event not delivered to it", event)
                 continue
             if matched:
-                await stream._put(event)
+                await stream._put(event, deadline)
 
     def close(self, failure: BaseException | None = None) -> None:
         """End every stream and fail every waiter."""

@@ -15,7 +15,9 @@ What it does:
   re-subscribes every channel it was subscribed to;
 * connection errors: exponential backoff with jitter, reset after a success;
 * hands every data message, in order, to ``on_message``; a slow callback delays the next
-  ``/meta/connect``, which is how backpressure reaches the server;
+  ``/meta/connect``, which is how backpressure reaches the server. :attr:`dispatch_deadline`
+  tells the callback how long it may take before the server's ``maxInterval`` expires the
+  session;
 * extensions see and may change every outgoing and incoming batch and its headers.
 """
 
@@ -83,18 +85,20 @@ class Advice:
     """Seconds to wait before the next ``/meta/connect``."""
     timeout: float = 30.0
     """Seconds the server may hold a ``/meta/connect``."""
+    max_interval: float = 10.0
+    """Seconds the server waits for the next ``/meta/connect`` before it expires the
+    session (CometD's default is 10 s)."""
 
     def updated(self, raw: Any) -> Advice:
         """A copy with the fields a server's ``advice`` object sets."""
         if not isinstance(raw, dict):
             return self
         reconnect = raw.get("reconnect", self.reconnect)
-        interval = _millis(raw.get("interval"), self.interval)
-        timeout = _millis(raw.get("timeout"), self.timeout)
         return Advice(
             reconnect=reconnect if reconnect in ("retry", "handshake", "none") else self.reconnect,
-            interval=interval,
-            timeout=timeout,
+            interval=_millis(raw.get("interval"), self.interval),
+            timeout=_millis(raw.get("timeout"), self.timeout),
+            max_interval=_millis(raw.get("maxInterval"), self.max_interval),
         )
 
 
@@ -172,6 +176,7 @@ class BayeuxClient:
         self._stopped = asyncio.Event()
         self._lost_streak = 0
         self._first_connect = True
+        self._dispatch_deadline: float | None = None
         self.handshakes = 0
         """Successful handshakes so far (more than one means the session was re-created)."""
         self.failure: BaseException | None = None
@@ -198,6 +203,21 @@ class BayeuxClient:
     def advice(self) -> Advice:
         """The last advice received from the server."""
         return self._advice
+
+    @property
+    def dispatch_budget(self) -> float:
+        """Seconds ``on_message`` may spend on one answer's messages: the server's
+        ``maxInterval`` less the advised ``interval`` and a safety margin for the network
+        (a quarter of ``maxInterval``, at most two seconds)."""
+        advice = self._advice
+        margin = min(2.0, advice.max_interval / 4)
+        return max(0.0, advice.max_interval - advice.interval - margin)
+
+    @property
+    def dispatch_deadline(self) -> float | None:
+        """While ``on_message`` runs: the event-loop time by which the current answer's
+        messages must be handed over so the next ``/meta/connect`` leaves in time."""
+        return self._dispatch_deadline
 
     @property
     def running(self) -> bool:
@@ -517,21 +537,28 @@ class BayeuxClient:
             else:
                 replies.append(message)  # the reply to a client publish
         if data:
-            await self._dispatch(data)
+            deadline = asyncio.get_running_loop().time() + self.dispatch_budget
+            await self._dispatch(data, deadline)
         return replies
 
-    async def _dispatch(self, messages: Iterable[Message]) -> None:
+    async def _dispatch(self, messages: Iterable[Message], deadline: float) -> None:
         if self._on_message is None:
             return
         # Two responses (a connect and a subscribe) can carry data at once: keep one order.
         async with self._dispatch_lock:
-            for message in messages:
-                try:
-                    await self._on_message(message)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("on_message failed for a message on %r", message.get("channel"))
+            self._dispatch_deadline = deadline
+            try:
+                for message in messages:
+                    try:
+                        await self._on_message(message)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        log.exception(
+                            "on_message failed for a message on %r", message.get("channel")
+                        )
+            finally:
+                self._dispatch_deadline = None
 
 
 def _is_unknown_client(reply: Message) -> bool:

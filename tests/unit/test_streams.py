@@ -11,6 +11,7 @@ from gws_async import (
     GwsEvent,
     InteractionStateMessage,
     StreamClosed,
+    StreamOverflowError,
     UnknownEvent,
     WorkbinStateChangeMessage,
     decode_event,
@@ -192,3 +193,103 @@ async def test_close_with_a_failure_raises_it_from_iteration() -> None:
         with pytest.raises(StreamClosed, match="advice reconnect none"):
             async for _ in stream:
                 pass
+
+
+# -- overflow: a consumer too slow for the server's maxInterval ------------------------------
+
+
+def ids(events: list[Any]) -> list[str]:
+    return [e.raw["chatStateResourceV2"]["id"] for e in events]
+
+
+async def test_publish_waits_for_a_slow_consumer_until_the_deadline() -> None:
+    hub = EventHub()
+    loop = asyncio.get_running_loop()
+    async with hub.stream((), maxsize=1) as stream:
+        await hub.publish(item_added("i0"))
+        publishing = asyncio.ensure_future(
+            hub.publish(item_added("i1"), deadline=loop.time() + 5.0)
+        )
+        await asyncio.sleep(0.05)
+        assert not publishing.done()  # waiting for room, not dropping
+        assert ids([await stream.get(1)]) == ["i0"]
+        await asyncio.wait_for(publishing, 1)
+        assert ids([await stream.get(1)]) == ["i1"]
+    assert stream.dropped == hub.dropped == 0
+
+
+async def test_past_the_deadline_the_oldest_events_are_dropped_and_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hub = EventHub()
+    loop = asyncio.get_running_loop()
+    async with hub.stream((), maxsize=3) as stream:
+        deadline = loop.time() + 0.05
+
+        # Every publish returns although nobody reads: the listener is never held past
+        # the deadline.
+        async def publish_all() -> None:
+            for n in range(10):
+                await hub.publish(item_added(f"i{n}"), deadline=deadline)
+
+        await asyncio.wait_for(publish_all(), 2)
+        assert stream.pending == 3
+        assert stream.dropped == hub.dropped == 7
+        assert ids([await stream.get(1) for _ in range(3)]) == ["i7", "i8", "i9"]
+        # Caught up: the next event is buffered without loss, and the episode is logged.
+        await hub.publish(item_added("i10"), deadline=loop.time())
+        assert ids([await stream.get(1)]) == ["i10"]
+    assert stream.dropped == 7
+    messages = [r.getMessage() for r in caplog.records if r.name == "gws_async.events"]
+    assert any("dropping the oldest events" in m for m in messages)
+    assert any("caught up after dropping 7 event(s)" in m for m in messages)
+
+
+async def test_a_slow_stream_does_not_cost_a_fast_one_its_events() -> None:
+    hub = EventHub()
+    loop = asyncio.get_running_loop()
+    async with hub.stream((), maxsize=2) as slow, hub.stream((), maxsize=100) as fast:
+        for n in range(6):
+            await hub.publish(item_added(f"i{n}"), deadline=loop.time() + 0.01)
+        assert ids([await fast.get(1) for _ in range(6)]) == [f"i{n}" for n in range(6)]
+        assert slow.dropped == 4
+        assert fast.dropped == 0
+
+
+async def test_raise_policy_ends_only_that_stream_with_the_count() -> None:
+    hub = EventHub()
+    loop = asyncio.get_running_loop()
+    async with (
+        hub.stream((), maxsize=2, overflow="raise") as strict,
+        hub.stream((), maxsize=100) as other,
+    ):
+        for n in range(4):
+            await hub.publish(item_added(f"i{n}"), deadline=loop.time() + 0.01)
+        with pytest.raises(StreamOverflowError) as caught:
+            await strict.get(1)
+        assert caught.value.dropped == 3  # the two buffered and the one that overflowed
+        assert hub.dropped == 3
+        with pytest.raises(StreamOverflowError):  # stays failed
+            async for _ in strict:
+                pass
+        assert hub.stream_count == 1
+        assert ids([await other.get(1) for _ in range(4)]) == ["i0", "i1", "i2", "i3"]
+
+
+async def test_block_policy_ignores_the_deadline_and_loses_nothing() -> None:
+    hub = EventHub()
+    loop = asyncio.get_running_loop()
+    async with hub.stream((), maxsize=1, overflow="block") as stream:
+        await hub.publish(item_added("i0"), deadline=loop.time())
+        publishing = asyncio.ensure_future(hub.publish(item_added("i1"), deadline=loop.time()))
+        await asyncio.sleep(0.1)
+        assert not publishing.done()
+        assert ids([await stream.get(1)]) == ["i0"]
+        await asyncio.wait_for(publishing, 1)
+        assert ids([await stream.get(1)]) == ["i1"]
+    assert hub.dropped == 0
+
+
+def test_unknown_overflow_policy_is_refused() -> None:
+    with pytest.raises(ValueError, match="overflow"):
+        EventHub().stream((), overflow="drop_newest")  # type: ignore[arg-type]
