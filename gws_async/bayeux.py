@@ -61,6 +61,9 @@ _META_SUBSCRIBE = "/meta/subscribe"
 _META_UNSUBSCRIBE = "/meta/unsubscribe"
 _META_DISCONNECT = "/meta/disconnect"
 
+# close() promises to return within a second, whatever the server does.
+_DISCONNECT_TIMEOUT = 0.5
+
 
 class Extension:
     """Hooks that see every batch of messages going out or coming in.
@@ -272,7 +275,11 @@ class BayeuxClient:
         await self._meta_request(channel, {"data": data})
 
     async def close(self) -> None:
-        """Stop the connect loop and send ``/meta/disconnect``; returns within a second."""
+        """Stop the connect loop and send ``/meta/disconnect``; returns within a second.
+
+        The held ``/meta/connect`` is cancelled at once; the server gets half a second to
+        acknowledge the disconnect, after which it expires the session on its own.
+        """
         if self._closing:
             return
         self._closing = True
@@ -288,7 +295,7 @@ class BayeuxClient:
         if client_id is not None and not self._session.closed:
             message = {"channel": _META_DISCONNECT, "clientId": client_id, "id": self._next_id()}
             try:
-                await self._exchange([message], timeout=1.0)
+                await self._exchange([message], timeout=_DISCONNECT_TIMEOUT)
             except (GwsError, asyncio.CancelledError):
                 log.debug("disconnect not acknowledged; the server will expire the session")
 
