@@ -17,6 +17,7 @@ from typing import Any, TypeVar, overload
 import aiohttp
 from yarl import URL
 
+from ._backoff import Backoff
 from ._exceptions import (
     AuthenticationError,
     CsrfTokenError,
@@ -158,6 +159,8 @@ class GwsClient:
         overflow: what a stream does when it stays full longer than the server's
             ``maxInterval`` allows the listener to wait (see :data:`OverflowPolicy`):
             ``"drop_oldest"`` (default, counted and logged), ``"raise"`` or ``"block"``.
+        backoff: the listener's retry delays after failures (default: 0.5 s doubling up
+            to 30 s, with jitter).
         limit: size of the connection pool of an owned session.
     """
 
@@ -174,6 +177,7 @@ class GwsClient:
         ssl: ssl_module.SSLContext | bool = True,
         event_buffer: int = 1000,
         overflow: OverflowPolicy = "drop_oldest",
+        backoff: Backoff | None = None,
         limit: int = 100,
     ) -> None:
         url = URL(base_url)
@@ -197,6 +201,7 @@ class GwsClient:
         if overflow not in OVERFLOW_POLICIES:
             raise ValueError(f"overflow must be one of {', '.join(OVERFLOW_POLICIES)}")
         self._overflow: OverflowPolicy = overflow
+        self._backoff = backoff
         self._limit = limit
         self._session = session
         self._owns_session = session is None
@@ -542,6 +547,7 @@ class GwsClient:
                     on_failure=self._on_listener_failure,
                     on_connection_change=self._on_connection_change,
                     on_unauthorized=self._relogin,
+                    backoff=self._backoff,
                 )
                 await bayeux.start()
                 self._bayeux = bayeux

@@ -196,8 +196,13 @@ class EventStream(Generic[E]):
         return item  # type: ignore[no-any-return]
 
     async def get(self, timeout: float | None = None) -> E:
-        """The next event, waiting at most ``timeout`` seconds (``TimeoutError``)."""
+        """The next event, waiting at most ``timeout`` seconds (``TimeoutError``).
+
+        A buffered event is returned at once, even with a ``timeout`` of 0.
+        """
         try:
+            if self._queue.qsize():
+                return await self.__anext__()
             return await asyncio.wait_for(self.__anext__(), timeout)
         except StopAsyncIteration:
             raise StreamClosed("the client is closed") from None

@@ -441,6 +441,12 @@ class BayeuxClient:
                 delay = self._backoff.next_delay()
                 log.warning("Bayeux protocol error (%s); retrying in %.2f s", exc, delay)
                 await asyncio.sleep(delay)
+            except Exception as exc:
+                # Whatever a server (or a bug of ours) does, the listener must not die
+                # silently: report it, back off, carry on.
+                log.exception("unexpected error in the Bayeux connect loop")
+                await self._set_connected(False, exc)
+                await asyncio.sleep(self._backoff.next_delay())
 
     async def _set_connected(self, connected: bool, cause: BaseException | None = None) -> None:
         if connected == self._connected:
@@ -516,7 +522,7 @@ class BayeuxClient:
         text = ""
         try:
             decoded = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             text = body[:2000].decode("utf-8", "replace")
         if status >= 300:
             error = error_from_response("POST", path, status, decoded, text)
