@@ -7,8 +7,11 @@
 // we did not write. A small JSON control API under /control/ lets a test make
 // the server publish, lose its sessions, and report what it holds.
 //
-// Usage: node server.js [--host HOST] [--timeout MS] [--max-interval MS] [--ignore-stdin]
-//   env: COMETD_HOST, COMETD_TIMEOUT, COMETD_MAX_INTERVAL
+// Usage: node server.js [--host HOST] [--port PORT] [--timeout MS] [--max-interval MS]
+//                       [--ignore-stdin]
+//   env: COMETD_HOST, COMETD_PORT, COMETD_TIMEOUT, COMETD_MAX_INTERVAL
+//   --port: a fixed port (default: any free one), so a killed server can come back
+//   where its clients expect it.
 //
 // Prints exactly one line "LISTENING <port>" on stdout once it accepts
 // connections. Exits on SIGTERM/SIGINT, and when stdin closes (so that a test
@@ -20,6 +23,7 @@ const cometd = require('cometd-nodejs-server');
 function parseArgs(argv) {
     const options = {
         host: process.env.COMETD_HOST || '',
+        port: Number(process.env.COMETD_PORT || 0),
         timeout: Number(process.env.COMETD_TIMEOUT || 2000),
         maxInterval: Number(process.env.COMETD_MAX_INTERVAL || 10000),
         watchStdin: true,
@@ -36,6 +40,9 @@ function parseArgs(argv) {
             case '--host':
                 options.host = value();
                 break;
+            case '--port':
+                options.port = Number(value());
+                break;
             case '--timeout':
                 options.timeout = Number(value());
                 break;
@@ -49,7 +56,7 @@ function parseArgs(argv) {
                 throw new Error('unknown argument ' + arg);
         }
     }
-    for (const name of ['timeout', 'maxInterval']) {
+    for (const name of ['port', 'timeout', 'maxInterval']) {
         if (!Number.isInteger(options[name]) || options[name] < 0) {
             throw new Error('invalid ' + name + ': ' + options[name]);
         }
@@ -134,13 +141,19 @@ async function publish(body) {
         throw new RequestError(400, 'chunk must be an integer >= 1');
     }
     const channel = bayeux.createServerChannel(name);
+    // How many messages went out while someone was subscribed: those, and only
+    // those, a subscriber must receive.
+    let reached = 0;
     for (let i = 0; i < count; ++i) {
         if (i > 0 && i % chunk === 0) {
             await new Promise(resolve => setImmediate(resolve));
         }
+        if (channel.subscribers.length > 0) {
+            ++reached;
+        }
         await publishOne(channel, { seq: start + i });
     }
-    return { published: count };
+    return { published: count, reached: reached };
 }
 
 // mode "expire" (default): forget each session the way the server does when
@@ -298,15 +311,15 @@ function closeServer(server) {
 // 127.0.0.1 only on others. Serving both loopback addresses on one port makes
 // a URL with "localhost" reach the same server whatever the resolver says,
 // without listening on every interface as "::" would.
-async function listenLoopback() {
+async function listenLoopback(fixedPort) {
     for (let attempt = 0; attempt < 20; ++attempt) {
-        const v4 = await listen('127.0.0.1', 0);
+        const v4 = await listen('127.0.0.1', fixedPort);
         const port = v4.address().port;
         try {
             const v6 = await listen('::1', port);
             return { servers: [v4, v6], hosts: ['127.0.0.1', '::1'], port: port };
         } catch (error) {
-            if (error.code === 'EADDRINUSE') {
+            if (error.code === 'EADDRINUSE' && !fixedPort) {
                 await closeServer(v4);
                 continue;
             }
@@ -324,10 +337,10 @@ async function listenLoopback() {
 async function main() {
     let bound;
     if (options.host) {
-        const server = await listen(options.host, 0);
+        const server = await listen(options.host, options.port);
         bound = { servers: [server], hosts: [options.host], port: server.address().port };
     } else {
-        bound = await listenLoopback();
+        bound = await listenLoopback(options.port);
     }
     listeningHosts = bound.hosts;
 
