@@ -9,6 +9,7 @@ import logging
 import ssl as ssl_module
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 from types import TracebackType
@@ -116,6 +117,12 @@ class ListenerStats:
     """Events dropped because a stream's consumer fell behind (see ``OverflowPolicy``)."""
 
 
+# The login generation a Bayeux request was sent under. Outgoing and incoming hooks of one
+# exchange run in the same task, so a context variable links them; concurrent exchanges
+# run in other tasks and have their own.
+_sent_under: ContextVar[int] = ContextVar("gws_async_sent_under")
+
+
 class _CsrfExtension(Extension):
     """Puts the client's CSRF token on Bayeux requests and learns new ones from answers."""
 
@@ -124,9 +131,10 @@ class _CsrfExtension(Extension):
 
     async def outgoing(self, messages: list[Message], headers: dict[str, str]) -> None:
         headers.update(self._client._csrf_headers())
+        _sent_under.set(self._client._login_generation)
 
     async def incoming(self, messages: list[Message], headers: Mapping[str, str]) -> None:
-        self._client._learn_csrf(headers)
+        self._client._learn_csrf(headers, _sent_under.get(-1))
 
 
 class GwsClient:
@@ -207,6 +215,7 @@ class GwsClient:
         self._owns_session = session is None
         self._csrf_header: str | None = None
         self._csrf_token: str | None = None
+        self._login_generation = 0
         self._hub = EventHub()
         self._bayeux: BayeuxClient | None = None
         self._bayeux_lock = asyncio.Lock()
@@ -387,6 +396,7 @@ class GwsClient:
 
     async def _relogin(self) -> None:
         """Start a new HTTP session: forget the cookies and CSRF token, log in again."""
+        self._login_generation += 1
         self.session.cookie_jar.clear_domain(self._base.host or "")
         self._csrf_token = None
         await self._send("GET", "/me", None, None, None, "GetMe")
@@ -417,18 +427,19 @@ class GwsClient:
         headers: dict[str, str] = {**self._auth_header}
         if method in _MUTATING:
             headers.update(self._csrf_headers())
+        generation = self._login_generation
         try:
             async with self.session.request(
                 method, url, headers=headers, timeout=self._timeout, ssl=self._ssl
             ) as resp:
-                self._learn_csrf(resp.headers)
+                self._learn_csrf(resp.headers, generation)
                 small = (resp.content_length or 0) <= 65536
                 if resp.status >= 400 or (resp.content_type == "application/json" and small):
                     raw = await resp.read()
                     body: Any
                     try:
                         body = json.loads(raw) if raw else {}
-                    except ValueError:
+                    except (ValueError, RecursionError):
                         body = None
                     text = "" if body is not None else raw[:2000].decode("utf-8", "replace")
                     # A 200 JSON answer may be the attachment itself: only a failure counts.
@@ -467,6 +478,7 @@ class GwsClient:
         if json_body is not None:
             payload = json.dumps(json_body, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
+        generation = self._login_generation
         try:
             async with self.session.request(
                 method,
@@ -476,7 +488,7 @@ class GwsClient:
                 timeout=self._timeout,
                 ssl=self._ssl,
             ) as resp:
-                self._learn_csrf(resp.headers)
+                self._learn_csrf(resp.headers, generation)
                 status = resp.status
                 raw = await resp.read()
         except asyncio.TimeoutError as exc:
@@ -490,7 +502,7 @@ class GwsClient:
         if raw:
             try:
                 body = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 text = raw[:2000].decode("utf-8", "replace")
         elif status < 300:
             body = {}  # an empty 200 is how GWS answers some operations
@@ -505,7 +517,12 @@ class GwsClient:
             return {self._csrf_header: self._csrf_token}
         return {}
 
-    def _learn_csrf(self, headers: Mapping[str, str]) -> None:
+    def _learn_csrf(self, headers: Mapping[str, str], generation: int) -> None:
+        if generation != self._login_generation:
+            # The answer to a request of the previous login (e.g. a long-poll held across
+            # a re-login) carries that session's token: taking it would pair the new
+            # session's cookie with a dead token, and every write would be refused.
+            return
         token = headers.get("X-CSRF-TOKEN")
         if token:
             self._csrf_header = headers.get("X-CSRF-HEADER") or "X-CSRF-TOKEN"

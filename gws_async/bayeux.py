@@ -76,7 +76,8 @@ class Extension:
         """Called before a batch is sent, with the request headers."""
 
     async def incoming(self, messages: list[Message], headers: Mapping[str, str]) -> None:
-        """Called after a batch is received, with the response headers."""
+        """Called after a batch is received, with the response headers (and with no
+        messages for an HTTP error answer, whose headers may matter too)."""
 
 
 @dataclass(frozen=True)
@@ -525,6 +526,10 @@ class BayeuxClient:
         except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             text = body[:2000].decode("utf-8", "replace")
         if status >= 300:
+            # The hooks see an error's headers too: a 403 for a stale CSRF token carries
+            # the fresh one, and the retry must use it.
+            for ext in self._extensions:
+                await ext.incoming([], response_headers)
             error = error_from_response("POST", path, status, decoded, text)
             raise error or GwsApiError("POST", path, status)
         if isinstance(decoded, dict):

@@ -452,3 +452,23 @@ async def test_workbin_subscriptions_are_renewed_with_a_new_session(
         back = await stream.get(5)
     assert back.session_renewed
     assert subscribe_posts() == 2  # Subscribe sent again before Reconnected was published
+
+
+async def test_relogin_while_a_poll_is_held_keeps_the_new_sessions_csrf_token(
+    sim: GwsSimulator, gws: GwsClient
+) -> None:
+    await gws.subscribe(Topic.WORKBINS)
+    listener = gws.listener
+    assert listener is not None
+    await eventually(lambda: listener.connected)
+    async with gws.events(ConnectionLost, WorkbinStateChangeMessage) as stream:
+        await asyncio.sleep(0.1)  # a /meta/connect is now held under the first session
+        sim.fail_next(1, status=401, body="", path_prefix="/api/v2/me/calls")
+        await gws.calls.list()  # logs in again: new session cookie, new CSRF token
+        # The held poll returns (2 s) with the old session's token, which must not be
+        # taken: the next connects and writes would all be refused.
+        await asyncio.sleep(2.3)
+        workbin = await personal_workbin(gws)
+        await gws.workbins.subscribe(workbin)
+        sim.put_in_workbin("agent1", workbin)
+        assert isinstance(await stream.get(5), WorkbinStateChangeMessage)  # never lost
