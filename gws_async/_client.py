@@ -169,6 +169,9 @@ class GwsClient:
             ``"drop_oldest"`` (default, counted and logged), ``"raise"`` or ``"block"``.
         backoff: the listener's retry delays after failures (default: 0.5 s doubling up
             to 30 s, with jitter).
+        network_allowance: seconds added to the server's advised long-poll ``timeout`` for
+            the client-side timeout of a ``/meta/connect``: a poll that a load balancer
+            lost is given up after that long.
         limit: size of the connection pool of an owned session.
     """
 
@@ -186,6 +189,7 @@ class GwsClient:
         event_buffer: int = 1000,
         overflow: OverflowPolicy = "drop_oldest",
         backoff: Backoff | None = None,
+        network_allowance: float = 10.0,
         limit: int = 100,
     ) -> None:
         url = URL(base_url)
@@ -210,6 +214,7 @@ class GwsClient:
             raise ValueError(f"overflow must be one of {', '.join(OVERFLOW_POLICIES)}")
         self._overflow: OverflowPolicy = overflow
         self._backoff = backoff
+        self._network_allowance = network_allowance
         self._limit = limit
         self._session = session
         self._owns_session = session is None
@@ -565,6 +570,7 @@ class GwsClient:
                     on_connection_change=self._on_connection_change,
                     on_unauthorized=self._relogin,
                     backoff=self._backoff,
+                    network_allowance=self._network_allowance,
                 )
                 await bayeux.start()
                 self._bayeux = bayeux

@@ -64,6 +64,8 @@ class BayeuxSession:
     queue: deque[Any] = field(default_factory=lambda: deque(maxlen=_MAX_QUEUE))
     connected: bool = False
     held: asyncio.Future[_Wake] | None = None
+    disconnected: bool = False
+    """Disconnected by the server: the next connect is told ``reconnect: none``."""
 
     def wake(self, reason: _Wake) -> None:
         """Make the held ``/meta/connect``, if any, return now."""
@@ -129,6 +131,16 @@ class BayeuxServer:
         victims = [s for s in self.sessions.values() if username is None or s.username == username]
         for session in victims:
             self._drop(session, _Wake.EXPIRED)
+        return len(victims)
+
+    def disconnect(self, username: str | None = None) -> int:
+        """Disconnect sessions server-side: their connect (held now, or the next one) is
+        answered with advice ``reconnect: none``; returns how many."""
+        victims = [s for s in self.sessions.values() if username is None or s.username == username]
+        for session in victims:
+            session.disconnected = True
+            if session.held is not None:
+                self._drop(session, _Wake.DISCONNECTED)
         return len(victims)
 
     def sweep(self, now: float) -> int:
@@ -269,6 +281,10 @@ class BayeuxServer:
         if connection_type != "long-polling":
             error = f"400:{connection_type}:unsupported connection type"
             return _reply(message, successful=False, error=error), []
+        if session.disconnected:
+            self.sessions.pop(session.client_id, None)
+            advice = {"reconnect": "none", "interval": 0}
+            return _reply(message, successful=True, advice=advice), []
         # A new connect supersedes a held one; the old one returns empty-handed and the
         # queued messages wait for this one.
         session.wake(_Wake.SUPERSEDED)

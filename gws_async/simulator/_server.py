@@ -30,6 +30,12 @@ _DEFAULT_FAILURE_BODY = "<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
 @dataclass
+class _Stall:
+    remaining: int
+    path_prefix: str | None
+
+
+@dataclass
 class _Failure:
     remaining: int
     status: int
@@ -120,6 +126,8 @@ class GwsSimulator:
             state=self.state, bayeux=self._bayeux, api_root=self._api_root, csrf=csrf
         )
         self._failures: list[_Failure] = []
+        self._stalls: list[_Stall] = []
+        self._stopping = asyncio.Event()
         self._app: web.Application | None = None
         self._runner: web.AppRunner | None = None
 
@@ -154,6 +162,7 @@ class GwsSimulator:
         if self._runner is not None:
             raise RuntimeError("the simulator is already running")
         # Held long-polls are answered on shutdown, so a short grace period suffices.
+        self._stopping = asyncio.Event()
         runner = web.AppRunner(self.make_app(), shutdown_timeout=2.0)
         await runner.setup()
         try:
@@ -173,6 +182,7 @@ class GwsSimulator:
         if runner is None:
             return
         self._bayeux.close()
+        self._stopping.set()
         try:
             await runner.cleanup()
         finally:
@@ -336,6 +346,19 @@ class GwsSimulator:
         """
         return self._bayeux.expire(username)
 
+    def disconnect_bayeux_sessions(self, username: str | None = None) -> int:
+        """Disconnect Bayeux clients server-side (all, or one agent's), as an administrator
+        would: their connect is answered with advice ``reconnect: none``, after which a
+        client must not reconnect. Returns how many were disconnected."""
+        return self._bayeux.disconnect(username)
+
+    def stall_next(self, count: int, *, path_prefix: str | None = None) -> None:
+        """Never answer the next ``count`` requests (only paths starting with
+        ``path_prefix``, if given): they hang until the simulator stops, like a request
+        lost by a load balancer."""
+        if count > 0:
+            self._stalls.append(_Stall(count, path_prefix))
+
     def fail_next(
         self,
         count: int,
@@ -358,6 +381,13 @@ class GwsSimulator:
     async def _front(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Record the request, then apply an injected failure if one matches."""
         self.requests.append((request.method, request.path_qs))
+        for stall in self._stalls:
+            if stall.path_prefix is None or request.path.startswith(stall.path_prefix):
+                stall.remaining -= 1
+                if stall.remaining <= 0:
+                    self._stalls.remove(stall)
+                await self._stopping.wait()
+                return web.Response(status=503)
         for failure in self._failures:
             if failure.path_prefix is None or request.path.startswith(failure.path_prefix):
                 failure.remaining -= 1
