@@ -282,6 +282,11 @@ class GwsClient:
         return self._session
 
     @property
+    def username(self) -> str:
+        """The user name this client logs in with."""
+        return self._username
+
+    @property
     def user(self) -> User | None:
         """The logged-in user, known after :meth:`open`."""
         return self._user

@@ -1,0 +1,618 @@
+"""The bot layer: filters, dispatch, concurrency, failure isolation, hooks and shutdown.
+
+Events are published into a real client's hub, the way its listener delivers them, so
+that publishing blocks exactly as the listener would when the bot holds back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from gws_async import (
+    GwsClient,
+    GwsEvent,
+    InteractionStateMessage,
+    Reconnected,
+    StreamClosed,
+    WorkbinStateChangeMessage,
+    decode_event,
+)
+from gws_async.bot import (
+    Bot,
+    Context,
+    F,
+    Filter,
+    Router,
+    action,
+    call_state,
+    interaction_state,
+    media,
+    workbin,
+)
+from gws_async.simulator import GwsSimulator
+
+WB = "/v2/me/workbins"
+IX = "/v2/me/interactions"
+CALLS = "/v2/me/calls"
+
+
+def item(iid: str, *, action: str = "ItemAdded", workbin_id: str = "wb1", **user: Any) -> Any:
+    return decode_event(
+        WB,
+        {
+            "messageType": "WorkbinStateChangeMessage",
+            "action": action,
+            "id": workbin_id,
+            "chatStateResourceV2": {"id": iid, "state": "Queued", "userData": user},
+        },
+    )
+
+
+def interaction(iid: str, state: str = "Invited", media: str = "chat", **extra: Any) -> Any:
+    data = {"messageType": "InteractionStateMessage", "id": iid, "state": state, "channel": media}
+    return decode_event(IX, {**data, **extra})
+
+
+def call(state: str, *participants: str) -> Any:
+    data = {
+        "messageType": "CallStateChangeMessage",
+        "notificationType": "StatusChange",
+        "call": {"id": "c1", "state": state, "participants": list(participants)},
+    }
+    return decode_event(CALLS, data)
+
+
+@pytest.fixture
+async def gws() -> AsyncIterator[GwsClient]:
+    async with (
+        GwsSimulator(long_poll_timeout=2.0) as sim,
+        GwsClient(sim.url, "agent1", "password1") as client,
+    ):
+        yield client
+
+
+async def publish(gws: GwsClient, *events: GwsEvent) -> None:
+    for event in events:
+        await gws._hub.publish(event)
+
+
+def started(bot: Bot) -> asyncio.Future[None]:
+    """Completes once the bot has started on a client (add before starting it)."""
+    done = asyncio.get_running_loop().create_future()
+
+    @bot.on_startup
+    async def mark(ctx: Context) -> None:
+        done.set_result(None)
+
+    return asyncio.ensure_future(asyncio.wait_for(done, 5))
+
+
+# -- filters ----------------------------------------------------------------------------------
+
+
+def test_magic_filter_compares_attributes_keys_and_values() -> None:
+    added = item("i1", Subject="urgent: refund")
+    assert (F.action == "ItemAdded")(added)
+    assert not (F.action == "ItemRemoved")(added)
+    assert (F.action != "ItemRemoved")(added)
+    assert (F.interaction.state == "Queued")(added)
+    assert F.id.in_({"wb1", "wb2"})(added)
+    assert not F.id.in_({"wb2"})(added)
+    assert F.interaction.user_data["Subject"].contains("urgent")(added)
+    assert F.interaction.user_data["Subject"].startswith("urgent")(added)
+    assert F.is_item_added(added)  # a bare path: the truth value of what it reaches
+    assert not F.is_item_removed(added)
+    assert F.reference_id.is_(None)(added)
+    assert not F.reference_id.is_not(None)(added)
+    ringing = call("Ringing", "5551234", "5550000")
+    assert (F.call.participants[1] == "5550000")(ringing)
+    numbered = interaction("i1", referenceId=7)
+    assert (F.reference_id > 5)(numbered)
+    assert (F.reference_id >= 7)(numbered)
+    assert (F.reference_id < 8)(numbered)
+    assert not (F.reference_id <= 6)(numbered)
+
+
+def test_a_missing_attribute_or_key_is_false_and_never_raises() -> None:
+    chat = interaction("i1")  # an interaction event has no `action`, no `call`
+    assert not (F.action == "ItemAdded")(chat)
+    assert not (F.action != "ItemAdded")(chat)  # absent is not "different" either
+    assert not F.call.participants[0].startswith("555")(chat)
+    assert not F.interaction.user_data["Nope"].contains("x")(item("i2"))
+    assert not (F.reference_id > 3)(chat)  # None > 3 is a TypeError: false
+    assert not F.action(chat)
+    assert not Filter(lambda e: e.no_such_field == 1)(chat)
+    assert not Filter(lambda e: e.user_data["missing"])(chat)
+    # Negation is plain logic on the result.
+    assert (~(F.action == "ItemAdded"))(chat)
+
+
+def test_filters_compose_with_and_or_not_and_plain_functions() -> None:
+    added, removed = item("i1"), item("i2", action="ItemRemoved")
+
+    def in_wb1(event: Any) -> bool:
+        return bool(event.id == "wb1")
+
+    both = (F.action == "ItemAdded") & (F.media == "chat")
+    either = (F.action == "ItemAdded") | (F.action == "ItemRemoved")
+    assert both(added)
+    assert not both(removed)
+    assert either(added)
+    assert either(removed)
+    assert (~both)(removed)
+    assert (in_wb1 & F.is_item_added)(added)  # a function on the left
+    assert not (F.is_item_added & in_wb1)(removed)  # ...or on the right
+    assert (F.is_item_removed | in_wb1)(added)
+
+
+def test_a_filter_has_no_truth_value() -> None:
+    # `and` would silently keep only the second filter.
+    with pytest.raises(TypeError, match="&"):
+        _ = (F.action == "ItemAdded") and (F.media == "chat")
+
+
+def test_helpers_read_the_field_wherever_each_event_keeps_it() -> None:
+    added, chat = item("i1"), interaction("i1", media="chat")
+    email = interaction("i2", "Accepted", media="email")
+    assert action("ItemAdded", "ItemRemoved")(added)
+    assert not action("ItemAdded")(chat)
+    # The media is `media` on workbin events and `channel` on interaction events.
+    assert media("chat")(added)
+    assert media("chat")(chat)
+    assert not media("chat")(email)
+    assert media("email", "chat")(email)
+    assert workbin("wb1")(added)
+    assert not workbin("wb2")(added)
+    # An interaction event's `id` is the interaction, not a workbin.
+    assert not workbin("i1")(chat)
+    assert interaction_state("Invited")(chat)
+    assert interaction_state("Queued")(added)  # interaction.state of a workbin event
+    assert not interaction_state("Invited")(email)
+    assert call_state("Ringing")(call("Ringing", "5551234"))
+    assert not call_state("Ringing")(call("Released"))
+    assert not call_state("Ringing")(chat)
+
+
+def test_filters_read_like_the_expression_that_made_them() -> None:
+    assert repr(F.interaction.state == "Invited") == "F.interaction.state == 'Invited'"
+    combined = (F.action == "ItemAdded") & ~media("chat") | F.interaction.user_data["VIP"]
+    assert repr(combined) == (
+        "((F.action == 'ItemAdded' & ~media('chat',)) | F.interaction.user_data['VIP'])"
+    )
+
+
+# -- registration -----------------------------------------------------------------------------
+
+
+def test_registration_checks_types_and_handlers() -> None:
+    bot = Bot()
+    with pytest.raises(TypeError, match="GwsEvent"):
+        bot.on(dict)  # type: ignore[type-var]
+
+    def not_async(event: GwsEvent, ctx: Context) -> None:
+        pass
+
+    with pytest.raises(TypeError, match="async"):
+        bot.on(GwsEvent)(not_async)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="concurrency"):
+        Bot(concurrency=0)
+
+
+def test_routers_include_in_order_and_refuse_cycles() -> None:
+    bot, chats, emails = Bot(), Router(), Router()
+
+    async def a(event: GwsEvent, ctx: Context) -> None: ...
+    async def b(event: GwsEvent, ctx: Context) -> None: ...
+    async def c(event: GwsEvent, ctx: Context) -> None: ...
+
+    chats.on(GwsEvent)(b)
+    emails.on(GwsEvent)(c)
+    bot.include(chats)
+    chats.include(emails)
+    bot.on(GwsEvent)(a)
+    assert [reg.handler for reg in bot._registrations()] == [a, b, c]
+    with pytest.raises(ValueError, match="already included"):
+        bot.include(emails)
+    with pytest.raises(ValueError, match="already included"):
+        emails.include(bot)
+
+
+# -- dispatch ---------------------------------------------------------------------------------
+
+
+async def test_each_handler_gets_its_type_and_filters_with_the_context(gws: GwsClient) -> None:
+    bot = Bot()
+    seen: list[tuple[str, str, Context]] = []
+
+    @bot.on(WorkbinStateChangeMessage, F.action == "ItemAdded")
+    async def added(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        seen.append(("added", event.interaction.id, ctx))
+
+    @bot.on(InteractionStateMessage, media("chat"), interaction_state("Invited"))
+    async def invited(event: InteractionStateMessage, ctx: Context) -> None:
+        seen.append(("invited", event.id, ctx))
+
+    async with bot.running(gws):
+        await publish(
+            gws,
+            item("i1"),
+            item("i2", action="ItemRemoved"),
+            interaction("i3"),
+            interaction("i4", media="email"),
+            interaction("i5", "Accepted"),
+        )
+        await bot.wait_idle(timeout=5)
+    assert [(kind, iid) for kind, iid, _ in seen] == [("added", "i1"), ("invited", "i3")]
+    ctx = seen[0][2]
+    assert ctx.gws is gws
+    assert ctx.agent == "agent1"
+    assert ctx.bot is bot
+
+
+async def test_every_matching_handler_runs_in_registration_order(gws: GwsClient) -> None:
+    bot, other = Bot(), Router()
+    calls: list[str] = []
+
+    @bot.on(GwsEvent, F.topic == WB)
+    async def audit(event: GwsEvent, ctx: Context) -> None:
+        await asyncio.sleep(0.01)  # the next handler still waits for this one
+        calls.append("audit")
+
+    @other.on(WorkbinStateChangeMessage)
+    async def act(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        calls.append("act")
+
+    bot.include(other)
+    async with bot.running(gws):
+        await publish(gws, item("i1"))
+        await bot.wait_idle(timeout=5)
+    assert calls == ["audit", "act"]
+
+
+async def test_events_are_taken_in_order(gws: GwsClient) -> None:
+    bot = Bot(concurrency=1)
+    order: list[str] = []
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def record(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        await asyncio.sleep(0)
+        order.append(event.interaction.id)
+
+    async with bot.running(gws):
+        await publish(gws, *(item(f"i{n}") for n in range(30)))
+        await bot.wait_idle(timeout=5)
+    assert order == [f"i{n}" for n in range(30)]
+
+
+async def test_concurrency_is_bounded_and_a_full_bot_holds_the_listener_back(
+    gws: GwsClient,
+) -> None:
+    bot = Bot(concurrency=2, buffer=1)
+    release = asyncio.Event()
+    running = 0
+    most = 0
+    handled: list[str] = []
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def slow(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await release.wait()
+        running -= 1
+        handled.append(event.interaction.id)
+
+    async with bot.running(gws):
+        await publish(gws, item("i1"), item("i2"))  # both taken, both handlers running
+        await asyncio.sleep(0.05)
+        assert running == 2
+        await publish(gws, item("i3"))  # not taken: it waits in the one-event buffer
+        blocked = asyncio.create_task(publish(gws, item("i4")))
+        await asyncio.sleep(0.1)
+        # The bot stopped taking events, so the listener's publish waits (backpressure).
+        assert not blocked.done()
+        assert running == 2
+        release.set()
+        await asyncio.wait_for(blocked, 5)
+        await bot.wait_idle(timeout=5)
+    assert most == 2
+    assert sorted(handled) == ["i1", "i2", "i3", "i4"]
+
+
+async def test_a_failing_handler_is_logged_and_stops_nothing_else(
+    gws: GwsClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = Bot()
+    ok: list[str] = []
+    errors: list[tuple[str, str, str]] = []
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def broken(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        if event.interaction.id == "bad":
+            raise RuntimeError("boom")
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def fine(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        ok.append(event.interaction.id)
+
+    @bot.on_error
+    async def record(event: GwsEvent, error: Exception, ctx: Context) -> None:
+        assert isinstance(event, WorkbinStateChangeMessage)
+        errors.append((event.interaction.id, str(error), ctx.agent))
+
+    @bot.on_error
+    async def broken_hook(event: GwsEvent, error: Exception, ctx: Context) -> None:
+        raise ValueError("the hook fails too")
+
+    with caplog.at_level(logging.ERROR, logger="gws_async.bot"):
+        async with bot.running(gws):
+            await publish(gws, item("good1"), item("bad"), item("good2"))
+            await bot.wait_idle(timeout=5)
+    assert ok == ["good1", "bad", "good2"]  # the other handler ran even on "bad"
+    assert errors == [("bad", "boom", "agent1")]
+    failure = next(r for r in caplog.records if "handler" in r.getMessage())
+    assert "broken" in failure.getMessage()
+    assert "'bad'" in failure.getMessage()  # the event is in the log line
+    assert failure.exc_info is not None
+    assert isinstance(failure.exc_info[1], RuntimeError)
+    assert any("error hook" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_failing_filter_skips_only_its_handler(
+    gws: GwsClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = Bot()
+    ran: list[str] = []
+
+    @bot.on(WorkbinStateChangeMessage, Filter(lambda e: 1 / 0))
+    async def never(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        ran.append("never")
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def always(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        ran.append("always")
+
+    with caplog.at_level(logging.ERROR, logger="gws_async.bot"):
+        async with bot.running(gws):
+            await publish(gws, item("i1"))
+            await bot.wait_idle(timeout=5)
+    assert ran == ["always"]
+    assert any("a filter of" in r.getMessage() for r in caplog.records)
+
+
+async def test_typed_lambda_filters(gws: GwsClient) -> None:
+    bot = Bot()
+    got: list[str] = []
+
+    @bot.on(WorkbinStateChangeMessage, lambda e: e.interaction.id.startswith("vip"))
+    async def vip(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        got.append(event.interaction.id)
+
+    async with bot.running(gws):
+        await publish(gws, item("vip1"), item("std1"), interaction("vip2"))
+        await bot.wait_idle(timeout=5)
+    assert got == ["vip1"]
+
+
+# -- hooks ------------------------------------------------------------------------------------
+
+
+async def test_startup_runs_before_events_and_shutdown_after_handlers(gws: GwsClient) -> None:
+    bot = Bot()
+    log: list[str] = []
+
+    @bot.on_startup
+    async def startup(ctx: Context) -> None:
+        # The stream is open already: an event published now is handled afterwards.
+        await publish(ctx.gws, item("early"))
+        await asyncio.sleep(0.02)
+        log.append(f"startup {ctx.agent}")
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def handle(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        await asyncio.sleep(0.05)
+        log.append(f"handled {event.interaction.id}")
+
+    @bot.on_shutdown
+    async def shutdown(ctx: Context) -> None:
+        assert ctx.gws.session is not None  # still open
+        log.append(f"shutdown {ctx.agent}")
+
+    await bot.start(gws)
+    await publish(gws, item("late"))
+    await asyncio.sleep(0.01)
+    await bot.stop()
+    assert log == ["startup agent1", "handled early", "handled late", "shutdown agent1"]
+
+
+async def test_a_failing_startup_hook_fails_the_start_and_leaves_nothing_open(
+    gws: GwsClient,
+) -> None:
+    bot = Bot()
+
+    @bot.on(GwsEvent)
+    async def handle(event: GwsEvent, ctx: Context) -> None: ...
+
+    @bot.on_startup
+    async def startup(ctx: Context) -> None:
+        raise LookupError("no such workbin")
+
+    with pytest.raises(LookupError):
+        await bot.start(gws)
+    assert bot.agents == []
+    assert gws.stats.streams == 0
+
+
+async def test_the_reconnect_hook_gets_the_event(gws: GwsClient) -> None:
+    bot = Bot()
+    got: list[Reconnected] = []
+
+    @bot.on_reconnect
+    async def reconnected(event: Reconnected, ctx: Context) -> None:
+        got.append(event)
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def handle(event: WorkbinStateChangeMessage, ctx: Context) -> None: ...
+
+    async with bot.running(gws):
+        await publish(
+            gws,
+            item("i1"),
+            Reconnected.create(client_id="c2", downtime=1.5, session_renewed=True),
+        )
+        await bot.wait_idle(timeout=5)
+    assert len(got) == 1
+    assert got[0].session_renewed
+
+
+# -- stopping ---------------------------------------------------------------------------------
+
+
+async def test_stop_lets_running_handlers_finish_within_the_grace(gws: GwsClient) -> None:
+    bot = Bot(shutdown_grace=5)
+    finished: list[str] = []
+    started = asyncio.Event()
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def slow(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        started.set()
+        await asyncio.sleep(0.1)
+        finished.append(event.interaction.id)
+
+    await bot.start(gws)
+    await publish(gws, item("i1"))
+    await asyncio.wait_for(started.wait(), 5)
+    await bot.stop()
+    assert finished == ["i1"]
+
+
+async def test_stop_cancels_handlers_still_running_after_the_grace(
+    gws: GwsClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = Bot()
+    started = asyncio.Event()
+    cancelled: list[str] = []
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def stuck(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(event.interaction.id)
+            raise
+
+    await bot.start(gws)
+    await publish(gws, item("i1"))
+    await asyncio.wait_for(started.wait(), 5)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    with caplog.at_level(logging.WARNING, logger="gws_async.bot"):
+        await bot.stop(grace=0.2)
+    assert 0.15 <= loop.time() - began < 2
+    assert cancelled == ["i1"]
+    assert any("cancelling 1 handler" in r.getMessage() for r in caplog.records)
+
+
+async def test_stop_takes_no_new_event_and_closes_the_stream(gws: GwsClient) -> None:
+    bot = Bot(concurrency=1)
+    release = asyncio.Event()
+    handled: list[str] = []
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def slow(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        await release.wait()
+        handled.append(event.interaction.id)
+
+    await bot.start(gws)
+    await publish(gws, item("i1"), item("i2"))  # i1 taken, i2 buffered
+    await asyncio.sleep(0.05)
+    stopping = asyncio.create_task(bot.stop(grace=5))
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.wait_for(stopping, 5)
+    assert handled == ["i1"]
+    assert gws.stats.streams == 0
+    assert bot.agents == []
+
+
+async def test_stop_from_a_handler_is_refused(gws: GwsClient) -> None:
+    bot = Bot()
+    errors: list[Exception] = []
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def handle(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        await ctx.bot.stop()
+
+    @bot.on_error
+    async def record(event: GwsEvent, error: Exception, ctx: Context) -> None:
+        errors.append(error)
+
+    async with bot.running(gws):
+        await publish(gws, item("i1"))
+        await bot.wait_idle(timeout=5)
+    assert len(errors) == 1
+    assert "request_stop" in str(errors[0])
+
+
+async def test_request_stop_from_a_handler_ends_run_forever(gws: GwsClient) -> None:
+    bot = Bot()
+
+    @bot.on(WorkbinStateChangeMessage, F.interaction.id == "last")
+    async def last(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        ctx.bot.request_stop()
+
+    ready = started(bot)
+    runner = asyncio.create_task(bot.run_forever(gws, handle_signals=False))
+    await ready
+    await publish(gws, item("first"), item("last"))
+    await asyncio.wait_for(runner, 5)
+    assert bot.agents == []
+
+
+async def test_run_forever_raises_when_the_listener_gives_up(gws: GwsClient) -> None:
+    bot = Bot()
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def handle(event: WorkbinStateChangeMessage, ctx: Context) -> None: ...
+
+    ready = started(bot)
+    runner = asyncio.create_task(bot.run_forever(gws, handle_signals=False))
+    await ready
+    gws._hub.close(ConnectionError("advice: none"))
+    with pytest.raises(StreamClosed, match="advice: none"):
+        await asyncio.wait_for(runner, 5)
+
+
+async def test_start_is_refused_without_handlers_or_twice_on_a_client(gws: GwsClient) -> None:
+    bot = Bot()
+    with pytest.raises(RuntimeError, match="no handler"):
+        await bot.start(gws)
+
+    @bot.on(GwsEvent)
+    async def handle(event: GwsEvent, ctx: Context) -> None: ...
+
+    async with bot.running(gws):
+        with pytest.raises(RuntimeError, match="already runs"):
+            await bot.start(gws)
+        assert bot.agents == ["agent1"]
+
+
+async def test_a_bot_can_run_again_after_a_stop(gws: GwsClient) -> None:
+    bot = Bot()
+    got: list[str] = []
+
+    @bot.on(WorkbinStateChangeMessage)
+    async def handle(event: WorkbinStateChangeMessage, ctx: Context) -> None:
+        got.append(event.interaction.id)
+
+    for n in range(2):
+        async with bot.running(gws):
+            await publish(gws, item(f"i{n}"))
+            await bot.wait_idle(timeout=5)
+    assert got == ["i0", "i1"]
