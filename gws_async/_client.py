@@ -692,13 +692,20 @@ class GwsClient:
         Args:
             types: only events of these classes (all events, unknown ones included, when
                 none is given).
-            topics: only events from these topics. Entering the stream subscribes to them
-                (to the types' own topics, or to :data:`DEFAULT_TOPICS`, when not given).
+            topics: only events from these topics (``"/meta/connect"`` for the lifecycle
+                events). Entering the stream subscribes to them (to the types' own topics,
+                or to :data:`DEFAULT_TOPICS`, when not given).
             check: only events for which this returns true.
             maxsize: events buffered before the listener waits for this consumer.
             overflow: this stream's overflow policy (the client's by default).
         """
-        wanted = tuple(topics) if topics is not None else _topics_of(types)
+        # Lifecycle events come from the listener itself ("/meta/connect"): a stream may ask
+        # for that topic, but there is nothing to subscribe to.
+        wanted = (
+            tuple(t for t in topics if not t.startswith("/meta/"))
+            if topics is not None
+            else _topics_of(types)
+        )
 
         async def prepare() -> None:
             if wanted:

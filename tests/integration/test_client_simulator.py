@@ -472,3 +472,19 @@ async def test_relogin_while_a_poll_is_held_keeps_the_new_sessions_csrf_token(
         await gws.workbins.subscribe(workbin)
         sim.put_in_workbin("agent1", workbin)
         assert isinstance(await stream.get(5), WorkbinStateChangeMessage)  # never lost
+
+
+async def test_a_stream_can_take_a_topic_and_the_lifecycle_events(sim: GwsSimulator) -> None:
+    async with (
+        GwsClient(sim.url, "agent1", "password1") as gws,
+        gws.events(topics=[Topic.WORKBINS, "/meta/connect"]) as stream,
+    ):
+        assert isinstance(await stream.get(5), ListenerConnected)
+        sim.push("agent1", Topic.WORKBINS, GOOD)
+        sim.push("agent1", Topic.DEVICES, GOOD)  # not subscribed: never arrives
+        assert isinstance(await stream.get(5), WorkbinStateChangeMessage)
+        sim.expire_bayeux_sessions("agent1")
+        assert isinstance(await stream.get(5), ConnectionLost)
+        assert isinstance(await stream.get(5), Reconnected)
+        assert gws.listener is not None
+        assert gws.listener.subscriptions == {Topic.WORKBINS}
