@@ -1,5 +1,7 @@
 """The ``gws-async`` command, run for real: ``python -m gws_async ...`` as a subprocess.
 
+``tests/unit/test_cli_format.py`` covers the output formats and the options in-process.
+
 Every child gets stdin from /dev/null (so nothing can wait on a prompt), every wait is
 bounded, and every child is killed if still running and reaped when its test ends.
 """
@@ -11,6 +13,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -20,7 +23,14 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 
-from gws_async.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from gws_async.cli import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    _build_parser,
+)
 from gws_async.events import (
     EVENT_TYPES,
     UnknownEvent,
@@ -41,7 +51,7 @@ USERNAME = "agent1"
 PASSWORD = "password1"
 WORKBINS = "/v2/me/workbins"
 
-posix_signals = pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+posix_signals = pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT / SIGTERM")
 
 
 def _env(**variables: str) -> dict[str, str]:
@@ -130,6 +140,23 @@ async def _read_until(stream: asyncio.StreamReader | None, marker: str, what: st
     if not found:
         pytest.fail(f"the command exited before printing {marker!r} ({what}); read: {seen!r}")
     return "".join(seen)
+
+
+async def _lines_until(stream: asyncio.StreamReader | None, marker: str, what: str) -> list[str]:
+    """Lines (without their newline) until one contains ``marker``."""
+    return (await _read_until(stream, marker, what)).splitlines()
+
+
+def _summary(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.startswith("gws-async: summary: ")]
+    assert len(lines) == 1, f"expected one summary line on stderr:\n{err}"
+    return lines[0]
+
+
+def _secrets(password: str) -> tuple[str, ...]:
+    """What must never be printed: the password, and the Basic token that carries it."""
+    token = base64.b64encode(f"{USERNAME}:{password}".encode()).decode("ascii")
+    return password, token
 
 
 def _basic(username: str, password: str) -> dict[str, str]:
@@ -241,18 +268,32 @@ async def test_listen_prints_matching_events_as_json_lines_until_sigint() -> Non
     assert record == {"topic": WORKBINS, "type": "WorkbinStateChangeMessage", "data": ITEM_ADDED}
     assert out == "", "events that --type should have filtered out were printed"
     assert "Traceback" not in err, err
-    assert PASSWORD not in line + out + err
+    # Every event is counted, printed or not; the summary goes to stderr, not stdout.
+    # (ListenerConnected may come after the notifications that arrived with the first
+    # connect, hence after the line above: it is not counted on here.)
+    summary = _summary(err)
+    for part in (
+        "UnknownEvent 1",
+        "WorkbinStateChangeMessage 1",
+        "WorkbinSubscriptionStateChangeMessage 1",
+        "; 1 printed, 0 reconnects, 1 unknown",
+    ):
+        assert part in summary, summary
+    assert err.rstrip().endswith("gws-async: interrupted")
+    for secret in _secrets(PASSWORD):
+        assert secret not in line + out + err
 
 
 @posix_signals
 async def test_listen_stops_quietly_when_its_reader_goes_away() -> None:
     # `gws-async listen ... | head -1`: once the reader has gone, the next event line
-    # cannot be written. The command must end, without a traceback.
+    # cannot be written. The command must end, without a traceback. (--type keeps
+    # ListenerConnected off stdout, so that the push below is the first line written.)
     env = _env(GWS_USERNAME=USERNAME, GWS_PASSWORD=PASSWORD)
     read_end, write_end = os.pipe()
     try:
         async with GwsSimulator(long_poll_timeout=5.0) as sim:
-            args = ("listen", sim.url, "--topic", WORKBINS)
+            args = ("listen", sim.url, "--topic", WORKBINS, "--type", "WorkbinStateChangeMessage")
             async with _cli(*args, env=env, stdout=write_end) as proc:
                 os.close(write_end)
                 write_end = -1
@@ -270,6 +311,7 @@ async def test_listen_stops_quietly_when_its_reader_goes_away() -> None:
     assert proc.returncode == EXIT_ERROR, err
     assert "Traceback" not in err, err
     assert "BrokenPipeError" not in err, err
+    assert "; 0 printed," in _summary(err)
 
 
 async def test_listen_without_a_username_is_a_usage_error() -> None:
@@ -320,3 +362,239 @@ async def test_listen_with_an_unknown_event_type_lists_the_known_ones() -> None:
         assert name in err
     assert "Traceback" not in err
     assert out == ""
+
+
+CALL_RINGING = {
+    "messageType": "CallStateChangeMessage",
+    "notificationType": "StatusChange",
+    "call": {"id": "c1", "state": "Ringing", "participants": ["5551234"]},
+}
+TIME = r"\d\d:\d\d:\d\d\.\d{3}"
+
+
+@posix_signals
+async def test_listen_pretty_prints_one_line_per_event_and_a_summary_on_sigterm() -> None:
+    # The URL comes from GWS_URL; lifecycle events are printed in their place among the
+    # notifications; SIGTERM ends the command cleanly with 143 after the summary.
+    async with GwsSimulator(long_poll_timeout=5.0) as sim:
+        env = _env(GWS_URL=sim.url, GWS_USERNAME=USERNAME, GWS_PASSWORD=PASSWORD)
+        async with _cli("listen", "--format", "pretty", env=env) as proc:
+            err = await _read_until(proc.stderr, "listening on", "listen start")
+            lines = await _lines_until(proc.stdout, "ListenerConnected", "ListenerConnected")
+            for topic, data in (
+                (WORKBINS, ITEM_ADDED),
+                (WORKBINS, MALFORMED),
+                ("/v2/me/calls", CALL_RINGING),
+            ):
+                assert sim.push(USERNAME, topic, data) == 1
+            lines += await _lines_until(proc.stdout, "CallStateChangeMessage", "the call")
+            # The server forgets the Bayeux session: the listener handshakes again.
+            assert sim.expire_bayeux_sessions(USERNAME) == 1
+            lines += await _lines_until(proc.stdout, "Reconnected", "the reconnection")
+
+            proc.send_signal(signal.SIGTERM)
+            out, rest = await _finish(proc, EXIT_TIMEOUT, "listen to exit on SIGTERM")
+            err += rest
+
+    assert proc.returncode == EXIT_TERMINATED, err
+    expected = [
+        r"ListenerConnected client=\w+",
+        r"WorkbinStateChangeMessage action=ItemAdded media=chat interaction=i1 workbin=wb",
+        r"UnknownEvent topic=/v2/me/workbins message_type=WorkbinStateChangeMessage "
+        r'error="invalid WorkbinStateChangeMessage: .*StateResourceV2 key, found none"',
+        r"CallStateChangeMessage notification=StatusChange state=Ringing call=c1 "
+        r"participants=5551234",
+        r'ConnectionLost cause="BayeuxError: .*402.*"',
+        r"Reconnected downtime=\d+\.\d{3}s session=renewed client=\w+",
+    ]
+    assert len(lines) == len(expected), lines
+    for line, pattern in zip(lines, expected, strict=True):
+        assert re.fullmatch(f"{TIME} {pattern}", line), f"{line!r} !~ {pattern!r}"
+    assert out == ""
+    summary = _summary(err)
+    assert summary.startswith("gws-async: summary: 6 events in "), summary
+    for part in (
+        "CallStateChangeMessage 1",
+        "ConnectionLost 1",
+        "ListenerConnected 1",
+        "Reconnected 1",
+        "UnknownEvent 1",
+        "WorkbinStateChangeMessage 1",
+        "; 6 printed, 1 reconnects, 1 unknown",
+    ):
+        assert part in summary, summary
+    assert err.rstrip().endswith("gws-async: terminated")
+    assert "Traceback" not in err, err
+    for secret in _secrets(PASSWORD):
+        assert secret not in "\n".join(lines) + out + err
+
+
+async def test_listen_count_ends_with_0_and_a_summary_and_never_shows_the_password() -> None:
+    # --count: a normal end. The password comes from a variable named by --password-env,
+    # and not even debug logging (-vv) shows it or its Basic token.
+    password = "s3cret-Pa55-e41f"
+    agent = f"{USERNAME}:{password}"
+    env = _env(GWS_USERNAME=USERNAME, MY_GWS_SECRET=password)
+    second = {**ITEM_ADDED, "chatStateResourceV2": {"id": "i2"}}
+    async with GwsSimulator(agents=None, long_poll_timeout=5.0) as sim:
+        sim.state.agent(USERNAME).password = password
+        args = (
+            "-vv",
+            "listen",
+            sim.url,
+            "--password-env",
+            "MY_GWS_SECRET",
+            "--format",
+            "json",
+            "--type",
+            "WorkbinStateChangeMessage",
+            "--count",
+            "2",
+        )
+        async with _cli(*args, env=env) as proc:
+            err = await _read_until(proc.stderr, "listening on", "listen start")
+            for data in (ITEM_ADDED, second):
+                assert sim.push(USERNAME, WORKBINS, data) == 1
+            out, rest = await _finish(proc, RUN_TIMEOUT, "listen to stop after --count 2")
+            err += rest
+
+    assert proc.returncode == EXIT_OK, err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["data"] for r in records] == [ITEM_ADDED, second]
+    summary = _summary(err)
+    assert "(WorkbinStateChangeMessage 2" in summary, summary
+    assert "; 2 printed, 0 reconnects, 0 unknown" in summary, summary
+    assert "interrupted" not in err
+    assert "Traceback" not in err, err
+    for secret in (*_secrets(password), agent):
+        assert secret not in out + err
+
+
+async def test_listen_duration_ends_with_0_and_a_summary() -> None:
+    env = _env(GWS_USERNAME=USERNAME, GWS_PASSWORD=PASSWORD)
+    async with GwsSimulator(long_poll_timeout=5.0) as sim:
+        code, out, err = await _run(
+            "listen", sim.url, "--duration", "0.5", env=env, timeout=RUN_TIMEOUT
+        )
+
+    assert code == EXIT_OK, err
+    assert [json.loads(line)["type"] for line in out.splitlines()] == ["ListenerConnected"]
+    summary = _summary(err)
+    seconds = float(re.search(r" in (\d+\.\d) s", summary).group(1))  # type: ignore[union-attr]
+    assert seconds >= 0.5, summary
+    assert "Traceback" not in err, err
+
+
+async def test_listen_exits_1_when_the_server_ends_the_bayeux_session_for_good() -> None:
+    # An administrator disconnects the agent: the connect is answered with advice
+    # reconnect "none", the listener gives up, and the command ends with 1, the reason
+    # and the summary.
+    env = _env(GWS_USERNAME=USERNAME, GWS_PASSWORD=PASSWORD)
+    async with GwsSimulator(long_poll_timeout=5.0) as sim:
+        args = ("listen", sim.url, "--format", "pretty", "--topic", WORKBINS)
+        async with _cli(*args, env=env) as proc:
+            err = await _read_until(proc.stderr, "listening on", "listen start")
+            lines = await _lines_until(proc.stdout, "ListenerConnected", "ListenerConnected")
+            assert sim.push(USERNAME, WORKBINS, SUBSCRIBED) == 1
+            lines += await _lines_until(proc.stdout, "Subscription", "the notification")
+            assert sim.disconnect_bayeux_sessions(USERNAME) == 1
+            out, rest = await _finish(proc, RUN_TIMEOUT, "listen to give up")
+            err += rest
+
+    assert proc.returncode == EXIT_ERROR, err
+    lines += out.splitlines()
+    assert [line.split()[1] for line in lines] == [
+        "ListenerConnected",
+        "WorkbinSubscriptionStateChangeMessage",
+        "ConnectionLost",
+    ]
+    assert "reconnect: none" in lines[-1]
+    assert "; 3 printed, 0 reconnects, 0 unknown" in _summary(err)
+    assert re.search(r"gws-async: the event listener stopped: .*reconnect: none\n*$", err), err
+    assert "Traceback" not in err, err
+
+
+@posix_signals
+async def test_simulator_ends_cleanly_on_sigterm() -> None:
+    port = _free_port()
+    async with _cli("simulator", "--port", str(port), env=_env()) as proc:
+        logged = await _read_until(proc.stderr, "GWS simulator listening on", "simulator start")
+        proc.send_signal(signal.SIGTERM)
+        _, rest = await _finish(proc, EXIT_TIMEOUT, "the simulator to exit on SIGTERM")
+
+    assert proc.returncode == EXIT_TERMINATED
+    assert rest.rstrip().endswith("gws-async: terminated")
+    assert "Traceback" not in logged + rest, logged + rest
+
+
+async def test_listen_without_a_url_is_a_usage_error() -> None:
+    env = _env(GWS_USERNAME=USERNAME, GWS_PASSWORD=PASSWORD)
+    env.pop("GWS_URL", None)
+    code, out, err = await _run("listen", env=env, timeout=RUN_TIMEOUT)
+
+    assert code == EXIT_USAGE
+    assert "GWS_URL" in err
+    assert out == ""
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("url", ["ftp://gws.example", "gws.example:8090", "http://u:pw@gws:1"])
+async def test_listen_with_a_bad_url_is_a_usage_error(url: str) -> None:
+    env = _env(GWS_USERNAME=USERNAME, GWS_PASSWORD=PASSWORD)
+    code, out, err = await _run("listen", url, env=env, timeout=RUN_TIMEOUT)
+
+    assert code == EXIT_USAGE, err
+    assert "URL" in err
+    assert "pw@" not in err
+    assert out == ""
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("option", ["--password", "-p"])
+async def test_a_password_on_the_command_line_is_refused_without_echo(option: str) -> None:
+    secret = "typed-by-mistake-91c2"
+    env = _env(GWS_USERNAME=USERNAME)
+    code, out, err = await _run(
+        "listen", "http://127.0.0.1:9", option, secret, env=env, timeout=RUN_TIMEOUT
+    )
+
+    assert code == EXIT_USAGE
+    assert "GWS_PASSWORD" in err
+    assert secret not in out + err
+
+
+def _option_strings(parser: Any) -> list[str]:
+    import argparse
+
+    return [
+        option
+        for action in parser._actions
+        if action.help != argparse.SUPPRESS
+        for option in action.option_strings
+    ]
+
+
+@pytest.mark.parametrize("command", ["", "simulator", "listen", "demo"])
+async def test_help_explains_every_option_the_environment_and_the_exit_statuses(
+    command: str,
+) -> None:
+    parser = _build_parser()
+    if command:
+        parser = next(
+            action.choices[command]
+            for action in parser._actions
+            if isinstance(getattr(action, "choices", None), dict)
+        )
+    args = (command, "--help") if command else ("--help",)
+    code, out, err = await _run(*args, env=_env(), timeout=RUN_TIMEOUT)
+
+    assert code == EXIT_OK, err
+    for option in _option_strings(parser):
+        assert option in out, f"{option} missing from gws-async {command} --help"
+    for text in ("GWS_URL", "GWS_USERNAME", "GWS_PASSWORD", "exit status"):
+        assert text in out
+    for code_line in (r"\n  0 ", r"\n  1 ", r"\n  2 ", r"\n  130 .*SIGINT", r"\n  143 .*SIGTERM"):
+        assert re.search(code_line, out), code_line
+    if command == "listen":
+        for text in ("listen", "--format", "pretty", "json", "--count", "--duration"):
+            assert text in out
