@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar, Final, TypeVar
 
-from pydantic import AliasChoices, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 
 from gws_async._base import GwsModel
 from gws_async.models import (
@@ -66,6 +66,7 @@ _TOPIC_DEVICES: Final = "/v2/me/devices"
 _TOPIC_CHANNELS: Final = "/v2/me/channels"
 
 _STATE_RESOURCE_SUFFIX: Final = "StateResourceV2"
+_STATE_RESOURCE_SUFFIX_LEN: Final = len(_STATE_RESOURCE_SUFFIX)
 # Validation errors are summarised: a huge payload must not produce a huge error text.
 _MAX_ERRORS_SHOWN: Final = 5
 
@@ -80,27 +81,39 @@ class GwsEvent(GwsModel):
         default=None, validation_alias=AliasChoices("messageType", "messageTypeName")
     )
 
-    _topic: str = PrivateAttr(default="")
-    _raw: Any = PrivateAttr(default=None)
+    # ``topic`` and ``raw`` live in pydantic's private-state dict, set once by ``_bind``.
+    # They are not declared as ``PrivateAttr``: that would make pydantic run a Python
+    # ``model_post_init`` for every event it validates, only to store the defaults.
 
     @property
     def topic(self) -> str:
         """The Bayeux channel the notification arrived on, e.g. ``/v2/me/workbins``."""
-        return self._topic
+        private = self.__pydantic_private__
+        return private["topic"] if private else ""
 
     @property
     def raw(self) -> Any:
         """The ``data`` object the event was decoded from, as received."""
-        return self._raw
+        private = self.__pydantic_private__
+        return private["raw"] if private else None
 
     def _bind(self, topic: str, raw: Any) -> None:
-        # Private attributes stay assignable on a frozen model.
-        self._topic = topic
-        self._raw = raw
+        _bind(self, topic, raw)
 
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
-        yield "topic", self._topic
+        yield "topic", self.topic
         yield from super().__repr_args__()
+
+
+def _bind(event: GwsEvent, topic: str, raw: Any) -> None:
+    private = event.__pydantic_private__
+    if private is None:
+        # Bypasses the frozen model's __setattr__; equality, copies and pickling carry
+        # this dict along as they do for declared private attributes.
+        object.__setattr__(event, "__pydantic_private__", {"topic": topic, "raw": raw})
+    else:  # a subclass declared private attributes of its own
+        private["topic"] = topic
+        private["raw"] = raw
 
 
 class InteractionStateMessage(GwsEvent, Interaction):
@@ -152,11 +165,11 @@ class WorkbinStateChangeMessage(GwsEvent):
         # A key holding null is read as absent: GWS writes explicit nulls elsewhere.
         keys = [
             key
-            for key, value in data.items()
+            for key in data
             if isinstance(key, str)
             and key.endswith(_STATE_RESOURCE_SUFFIX)
-            and len(key) > len(_STATE_RESOURCE_SUFFIX)
-            and value is not None
+            and len(key) > _STATE_RESOURCE_SUFFIX_LEN
+            and data[key] is not None
         ]
         if len(keys) != 1:
             found = ", ".join(keys) if keys else "none"
@@ -165,7 +178,7 @@ class WorkbinStateChangeMessage(GwsEvent):
         # A shallow copy: the caller's dict is kept intact as ``raw``.
         fields = dict(data)
         fields["interaction"] = fields.pop(key)
-        fields["media"] = key[: -len(_STATE_RESOURCE_SUFFIX)]
+        fields["media"] = key[:-_STATE_RESOURCE_SUFFIX_LEN]
         return fields
 
     @property
@@ -401,10 +414,11 @@ def _describe(cls: type[GwsEvent], exc: ValidationError) -> str:
 
 def _validate(cls: type[GwsEvent], topic: str, data: dict[Any, Any], tag: str | None) -> GwsEvent:
     try:
-        event = cls.model_validate(data)
+        # What model_validate(data) does, without its per-call argument checks.
+        event: GwsEvent = cls.__pydantic_validator__.validate_python(data)
     except ValidationError as exc:
         return _unknown(topic, data, tag, _describe(cls, exc))
-    event._bind(topic, data)
+    _bind(event, topic, data)
     return event
 
 

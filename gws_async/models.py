@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from pydantic import AliasChoices, AliasGenerator, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AliasChoices,
+    AliasGenerator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from pydantic.alias_generators import to_camel, to_pascal
 
 from gws_async._base import GwsModel
@@ -56,8 +64,24 @@ NullAsEmptyDict: Final = BeforeValidator(_dict_if_null)
 StrList = Annotated[list[str], NullAsEmptyList]
 """A list of strings (capabilities, participants); ``null`` reads as ``[]``."""
 
-UserData = Annotated[dict[str, Any], NullAsEmptyDict]
-"""Attached data (``userData``): any JSON values by key; ``null`` reads as ``{}``."""
+
+def _user_data(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    # The common case, a JSON object, is copied as it is: its keys are strings and its
+    # values are taken as they are, which is all dict[str, Any] would check. Going through
+    # pydantic's dict validator instead costs a microsecond per notification for a typical
+    # 30-key userData. Anything else (null, a mapping, a wrong type) is handled as before.
+    if type(value) is dict:
+        return value.copy()
+    if value is None:
+        return {}
+    return handler(value)
+
+
+UserData = Annotated[dict[str, Any], WrapValidator(_user_data)]
+"""Attached data (``userData``): any JSON values by key; ``null`` reads as ``{}``.
+
+A ``dict`` is taken as a shallow copy without checking its keys one by one (the keys of
+a JSON object are always strings)."""
 
 
 class UserState(GwsModel):
