@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import ssl as ssl_module
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
@@ -18,6 +17,7 @@ from typing import Any, TypeVar, overload
 import aiohttp
 from yarl import URL
 
+from . import _json
 from ._backoff import Backoff
 from ._exceptions import (
     AuthenticationError,
@@ -448,7 +448,7 @@ class GwsClient:
                     raw = await resp.read()
                     body: Any
                     try:
-                        body = json.loads(raw) if raw else {}
+                        body = _json.loads(raw) if raw else {}
                     except (ValueError, RecursionError):
                         body = None
                     text = "" if body is not None else raw[:2000].decode("utf-8", "replace")
@@ -486,7 +486,7 @@ class GwsClient:
             headers.update(self._csrf_headers())
         payload: Any = data
         if json_body is not None:
-            payload = json.dumps(json_body, separators=(",", ":")).encode()
+            payload = _json.dumps(json_body)
             headers["Content-Type"] = "application/json"
         generation = self._login_generation
         try:
@@ -511,7 +511,7 @@ class GwsClient:
         text = ""
         if raw:
             try:
-                body = json.loads(raw)
+                body = _json.loads(raw)
             except (ValueError, RecursionError):
                 text = raw[:2000].decode("utf-8", "replace")
         elif status < 300:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from . import _json
 from ._backoff import Backoff
 from ._exceptions import (
     AuthenticationError,
@@ -502,7 +502,7 @@ class BayeuxClient:
         headers = {"Content-Type": "application/json;charset=UTF-8", **self._headers}
         for ext in self._extensions:
             await ext.outgoing(messages, headers)
-        payload = json.dumps(messages, separators=(",", ":")).encode()
+        payload = _json.dumps(messages)
         path = _path_of(self.url)
         try:
             async with self._session.post(
@@ -522,7 +522,7 @@ class BayeuxClient:
         decoded: Any = None
         text = ""
         try:
-            decoded = json.loads(body)
+            decoded = _json.loads(body)
         except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             text = body[:2000].decode("utf-8", "replace")
         if status >= 300:
