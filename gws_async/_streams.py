@@ -183,7 +183,10 @@ class EventStream(Generic[E]):
     async def __anext__(self) -> E:
         if not self._open and self._queue.empty():
             raise StopAsyncIteration
-        item = await self._queue.get()
+        queue = self._queue
+        # get() would not wait either when an event is buffered; get_nowait() spares the
+        # coroutine it costs for every event.
+        item = queue.get_nowait() if queue.qsize() else await queue.get()
         if item is _END:
             self._ended = True
             self._queue.put_nowait(_END)  # later calls end too
@@ -441,7 +444,11 @@ class EventHub:
                 log.exception("a stream filter failed on %s; event not delivered to it", event)
                 continue
             if matched:
-                await stream._put(event, deadline)
+                queue = stream._queue
+                if stream._dropping or queue.full():
+                    await stream._put(event, deadline)
+                else:
+                    queue.put_nowait(event)  # _put's fast path, without its coroutine
 
     def close(self, failure: BaseException | None = None) -> None:
         """End every stream and fail every waiter."""
