@@ -85,6 +85,9 @@ class BayeuxServer:
         self.long_poll_timeout = long_poll_timeout
         self.max_interval = max_interval
         self.sessions: dict[str, BayeuxSession] = {}
+        # clientIds by user name, so that a delivery does not scan every session; entries
+        # whose session is gone from ``sessions`` are pruned when next read.
+        self._client_ids: dict[str, list[str]] = {}
         self._message_ids = itertools.count(1)
         self._closing = False
 
@@ -164,7 +167,21 @@ class BayeuxServer:
             self.sweep(loop.time())
 
     def _sessions_of(self, username: str) -> Iterable[BayeuxSession]:
-        return [s for s in self.sessions.values() if s.username == username]
+        client_ids = self._client_ids.get(username)
+        if not client_ids:
+            return []
+        live = [
+            session
+            for client_id in client_ids
+            if (session := self.sessions.get(client_id)) is not None
+            and session.username == username
+        ]
+        if len(live) != len(client_ids):
+            if live:
+                self._client_ids[username] = [session.client_id for session in live]
+            else:
+                del self._client_ids[username]
+        return live
 
     @staticmethod
     def _enqueue(session: BayeuxSession, message: Any) -> None:
@@ -256,6 +273,7 @@ class BayeuxServer:
         client_id = secrets.token_hex(12)
         loop = asyncio.get_running_loop()
         self.sessions[client_id] = BayeuxSession(client_id, username, last_seen=loop.time())
+        self._client_ids.setdefault(username, []).append(client_id)
         logger.debug("Bayeux handshake of %s", username)
         return _reply(
             message,
