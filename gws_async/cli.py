@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import contextlib
 import getpass
-import itertools
 import json
 import logging
 import os
@@ -21,7 +20,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncGenerator, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
@@ -29,7 +28,6 @@ from typing import Any, TextIO
 from . import events as events_module
 from ._client import DEFAULT_TOPICS, GwsClient
 from ._exceptions import GwsError
-from ._streams import EventStream
 from .events import (
     CallStateChangeMessage,
     ChannelStateChange,
@@ -607,79 +605,6 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-class _InOrder:
-    """Merges event streams back into the order in which the client published the events.
-
-    Each stream's filter stamps the events it takes: filters run in publication order.
-    """
-
-    def __init__(self) -> None:
-        self._next = itertools.count()
-        self._stamps: dict[int, int] = {}
-
-    def stamp(self, event: GwsEvent) -> bool:
-        key = id(event)
-        # Kept in stamp order: a key left by a dropped event (whose id may be reused) goes.
-        self._stamps.pop(key, None)
-        self._stamps[key] = next(self._next)
-        return True
-
-    def _forget_up_to(self, stamp: int) -> None:
-        # Every event stamped up to here has been yielded, or dropped by its stream.
-        while self._stamps:
-            key, first = next(iter(self._stamps.items()))
-            if first > stamp:
-                return
-            del self._stamps[key]
-
-    async def merge(self, *streams: EventStream[Any]) -> AsyncGenerator[GwsEvent, None]:
-        live = list(streams)
-        heads: dict[int, GwsEvent] = {}
-        getters: dict[int, asyncio.Future[GwsEvent]] = {}
-        # Why a stream ended, raised once every event that came before is out.
-        failure: BaseException | None = None
-        try:
-            while live or heads:
-                for index, stream in enumerate(streams):
-                    if stream in live and index not in heads and index not in getters:
-                        getters[index] = asyncio.ensure_future(stream.__anext__())
-                if not heads:
-                    await asyncio.wait(getters.values(), return_when=asyncio.FIRST_COMPLETED)
-                else:
-                    # Wait only for streams with something buffered: an empty one must not
-                    # hold back the events already at hand.
-                    coming = [getter for i, getter in getters.items() if streams[i].pending]
-                    if coming:
-                        await asyncio.wait(coming)
-                for index, getter in list(getters.items()):
-                    if getter.done():
-                        del getters[index]
-                        try:
-                            heads[index] = getter.result()
-                        except StopAsyncIteration:
-                            live.remove(streams[index])
-                        except Exception as exc:
-                            live.remove(streams[index])
-                            failure = failure or exc
-                # An event still on its way out of a buffer may be older than every head.
-                if any(streams[i].pending for i in getters):
-                    continue
-                if not heads:
-                    continue
-                first = min(heads, key=lambda i: self._stamps.get(id(heads[i]), -1))
-                event = heads.pop(first)
-                self._forget_up_to(self._stamps.get(id(event), -1))
-                yield event
-            if failure is not None:
-                raise failure
-        finally:
-            for getter in getters.values():
-                getter.cancel()
-            for getter in getters.values():
-                with contextlib.suppress(BaseException):
-                    await getter
-
-
 async def _listen(settings: _Listen, out: TextIO, supervisor: _Supervisor) -> int:
     try:
         gws = GwsClient(
@@ -694,13 +619,10 @@ async def _listen(settings: _Listen, out: TextIO, supervisor: _Supervisor) -> in
         _error(str(exc))
         return EXIT_USAGE
     render = _pretty if settings.pretty else event_to_json
-    order = _InOrder()
     async with (
         gws,
-        # Lifecycle events come on no topic: they need a stream of their own, opened first
-        # (it starts the listener) so that ListenerConnected is not missed.
-        gws.events(ListenerEvent, check=order.stamp) as lifecycle,
-        gws.events(topics=settings.topics, check=order.stamp) as notifications,
+        # One stream, so the lifecycle events come in their place among the notifications.
+        gws.events(topics=[*settings.topics, ListenerEvent.TOPIC]) as stream,
     ):
         _error(f"listening on {', '.join(settings.topics)}")
         tally = _Tally()
@@ -708,20 +630,19 @@ async def _listen(settings: _Listen, out: TextIO, supervisor: _Supervisor) -> in
         if settings.duration is not None:
             timer = supervisor.stop_later(settings.duration, EXIT_OK)
         try:
-            async with contextlib.aclosing(order.merge(lifecycle, notifications)) as merged:
-                async for event in merged:
-                    tally.by_type[type(event).__name__] += 1
-                    if settings.types and not isinstance(event, settings.types):
-                        continue
-                    out.write(render(event) + "\n")
-                    out.flush()
-                    tally.printed += 1
-                    if settings.count is not None and tally.printed >= settings.count:
-                        break
+            async for event in stream:
+                tally.by_type[type(event).__name__] += 1
+                if settings.types and not isinstance(event, settings.types):
+                    continue
+                out.write(render(event) + "\n")
+                out.flush()
+                tally.printed += 1
+                if settings.count is not None and tally.printed >= settings.count:
+                    break
         finally:
             if timer is not None:
                 timer.cancel()
-            _error(tally.line(dropped=lifecycle.dropped + notifications.dropped))
+            _error(tally.line(dropped=stream.dropped))
     return EXIT_OK
 
 

@@ -1,19 +1,15 @@
-"""The ``gws-async`` command's pieces, in-process: the output formats, the options and
-the merge that keeps lifecycle events in order. ``tests/integration/test_cli.py`` runs
-the command itself."""
+"""The ``gws-async`` command's pieces, in-process: the output formats and the options.
+``tests/integration/test_cli.py`` runs the command itself."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gws_async._streams import EventHub, StreamClosed
 from gws_async.cli import (
     ENV_PASSWORD,
     ENV_URL,
@@ -25,7 +21,6 @@ from gws_async.cli import (
     EXIT_USAGE,
     _build_parser,
     _duration,
-    _InOrder,
     _Tally,
     describe_event,
     event_to_json,
@@ -35,7 +30,6 @@ from gws_async.events import (
     ConnectionLost,
     GwsEvent,
     ListenerConnected,
-    ListenerEvent,
     Reconnected,
     UnknownEvent,
     decode_event,
@@ -327,93 +321,3 @@ def test_every_event_class_can_be_named_in_type() -> None:
 
     for cls in (*EVENT_TYPES, ListenerConnected, ConnectionLost, Reconnected, UnknownEvent):
         assert _EVENT_TYPES[cls.__name__] is cls
-
-
-# -- merging the lifecycle and notification streams ---------------------------------------
-
-WORKBINS = "/v2/me/workbins"
-
-
-def _numbered(n: int) -> GwsEvent:
-    return decode_event(
-        WORKBINS, {"messageType": "WorkbinSubscriptionStateChangeMessage", "id": str(n)}
-    )
-
-
-async def test_merge_restores_publication_order_of_buffered_events() -> None:
-    # The consumer lags: both buffers fill up before it reads anything, and the order
-    # between the two streams must still be the order of publication.
-    hub = EventHub()
-    order = _InOrder()
-    published: list[GwsEvent] = [
-        ListenerConnected.create(client_id="c1"),
-        _numbered(1),
-        _numbered(2),
-        ConnectionLost.create(cause="gone"),
-        Reconnected.create(client_id="c2", downtime=0.1, session_renewed=True),
-        _numbered(3),
-    ]
-    lifecycle = hub.stream((ListenerEvent,), check=order.stamp)
-    notifications = hub.stream((), topics=[WORKBINS], check=order.stamp)
-    async with lifecycle, notifications:
-        for event in published:
-            await hub.publish(event)
-        received = []
-        async with contextlib.aclosing(order.merge(lifecycle, notifications)) as merged:
-            async for event in merged:
-                received.append(event)
-                if len(received) == len(published):
-                    break
-
-    assert received == published
-    assert order._stamps == {}, "stamps of delivered events must not pile up"
-
-
-async def test_merge_yields_each_event_as_it_comes_and_ends_with_the_streams() -> None:
-    hub = EventHub()
-    order = _InOrder()
-    lifecycle = hub.stream((ListenerEvent,), check=order.stamp)
-    notifications = hub.stream((), topics=[WORKBINS], check=order.stamp)
-    received: list[GwsEvent] = []
-
-    async def consume() -> None:
-        async with contextlib.aclosing(order.merge(lifecycle, notifications)) as merged:
-            async for event in merged:
-                received.append(event)
-
-    async with lifecycle, notifications:
-        task = asyncio.create_task(consume())
-        lost = ConnectionLost.create(cause="gone")
-        await hub.publish(lost)
-        # A lifecycle event alone is delivered at once, not held back for a notification.
-        for _ in range(20):
-            if received:
-                break
-            await asyncio.sleep(0.01)
-        assert received == [lost]
-        one = _numbered(1)
-        await hub.publish(one)
-        hub.close()
-        await asyncio.wait_for(task, 5)
-
-    assert received == [lost, one]
-
-
-async def test_merge_raises_why_the_listener_stopped() -> None:
-    hub = EventHub()
-    order = _InOrder()
-    lifecycle = hub.stream((ListenerEvent,), check=order.stamp)
-    notifications = hub.stream((), topics=[WORKBINS], check=order.stamp)
-    received: list[GwsEvent] = []
-
-    async def consume() -> None:
-        async with contextlib.aclosing(order.merge(lifecycle, notifications)) as merged:
-            async for event in merged:
-                received.append(event)
-
-    async with lifecycle, notifications:
-        hub.close(RuntimeError("advice: none"))
-        with pytest.raises(StreamClosed, match="advice: none"):
-            await asyncio.wait_for(consume(), 5)
-
-    assert received == []
