@@ -21,6 +21,9 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 NODE_DIR = BENCH_DIR / "node"
+# The integration tests' server, with the benchmarks' burst and paced routes; it finds
+# cometd-nodejs-server in NODE_DIR's node_modules through NODE_PATH.
+COMETD_SERVER = REPO_DIR / "tests" / "cometd_server" / "server.js"
 FIXTURES = REPO_DIR / "tests" / "fixtures" / "spec"
 STARTUP_TIMEOUT = 30.0
 

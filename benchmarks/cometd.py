@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 
 from ._common import (
+    COMETD_SERVER,
     NODE_DIR,
     STARTUP_TIMEOUT,
     PeerError,
@@ -114,8 +115,9 @@ async def cometd_server() -> AsyncIterator[Server]:
     node = shutil.which("node")
     if node is None:
         raise PeerError("node is not installed")
-    argv = [node, "server.js", "--timeout", str(SERVER_TIMEOUT_MS)]
-    async with peer("cometd-nodejs-server", argv, cwd=NODE_DIR) as proc:
+    argv = [node, str(COMETD_SERVER), "--timeout", str(SERVER_TIMEOUT_MS)]
+    env = {"NODE_PATH": str(NODE_DIR / "node_modules")}
+    async with peer("cometd-nodejs-server", argv, cwd=NODE_DIR, env=env) as proc:
         port = int(await proc.expect("LISTENING", STARTUP_TIMEOUT))
         timeout = aiohttp.ClientTimeout(total=700)
         async with aiohttp.ClientSession(timeout=timeout) as http:

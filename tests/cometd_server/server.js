@@ -7,9 +7,12 @@
 // we did not write. A small JSON control API under /control/ lets a test make
 // the server publish, lose its sessions, and report what it holds.
 //
+// The benchmarks (benchmarks/cometd.py) run this same server; the burst and
+// paced routes below are theirs.
+//
 // Usage: node server.js [--host HOST] [--port PORT] [--timeout MS] [--max-interval MS]
-//                       [--ignore-stdin]
-//   env: COMETD_HOST, COMETD_PORT, COMETD_TIMEOUT, COMETD_MAX_INTERVAL
+//                       [--interval MS] [--ignore-stdin]
+//   env: COMETD_HOST, COMETD_PORT, COMETD_TIMEOUT, COMETD_MAX_INTERVAL, COMETD_INTERVAL
 //   --port: a fixed port (default: any free one), so a killed server can come back
 //   where its clients expect it.
 //
@@ -18,6 +21,7 @@
 // runner that dies cannot leave it behind) unless --ignore-stdin is given.
 
 const http = require('http');
+const { performance } = require('perf_hooks');
 const cometd = require('cometd-nodejs-server');
 
 function parseArgs(argv) {
@@ -26,6 +30,7 @@ function parseArgs(argv) {
         port: Number(process.env.COMETD_PORT || 0),
         timeout: Number(process.env.COMETD_TIMEOUT || 2000),
         maxInterval: Number(process.env.COMETD_MAX_INTERVAL || 10000),
+        interval: Number(process.env.COMETD_INTERVAL || 0),
         watchStdin: true,
     };
     for (let i = 0; i < argv.length; ++i) {
@@ -49,6 +54,9 @@ function parseArgs(argv) {
             case '--max-interval':
                 options.maxInterval = Number(value());
                 break;
+            case '--interval':
+                options.interval = Number(value());
+                break;
             case '--ignore-stdin':
                 options.watchStdin = false;
                 break;
@@ -56,7 +64,7 @@ function parseArgs(argv) {
                 throw new Error('unknown argument ' + arg);
         }
     }
-    for (const name of ['port', 'timeout', 'maxInterval']) {
+    for (const name of ['port', 'timeout', 'maxInterval', 'interval']) {
         if (!Number.isInteger(options[name]) || options[name] < 0) {
             throw new Error('invalid ' + name + ': ' + options[name]);
         }
@@ -69,6 +77,7 @@ const options = parseArgs(process.argv.slice(2));
 const bayeux = cometd.createCometDServer({
     timeout: options.timeout,
     maxInterval: options.maxInterval,
+    interval: options.interval,
 });
 
 // The package keeps its session table private, so it is mirrored here from
@@ -121,16 +130,30 @@ function publishOne(channel, data) {
     });
 }
 
+function checkChannel(name) {
+    if (typeof name !== 'string' || !/^\/[^*]+$/.test(name) || /^\/(meta|service)\//.test(name)) {
+        throw new RequestError(400, 'channel must be a broadcast channel name');
+    }
+    return bayeux.createServerChannel(name);
+}
+
+function checkData(data) {
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+        throw new RequestError(400, 'data must be a JSON object');
+    }
+    return data;
+}
+
+// Epoch milliseconds, fractional: comparable with the clients' clocks.
+const now = () => performance.timeOrigin + performance.now();
+
 async function publish(body) {
-    const name = body.channel;
+    const channel = checkChannel(body.channel);
     const count = body.count;
     const start = body.start === undefined ? 0 : body.start;
     // "chunk" spreads the messages over several event-loop turns, so that they
     // reach the client in many HTTP responses instead of one or two.
     const chunk = body.chunk === undefined ? Math.max(count, 1) : body.chunk;
-    if (typeof name !== 'string' || !/^\/[^*]+$/.test(name) || /^\/(meta|service)\//.test(name)) {
-        throw new RequestError(400, 'channel must be a broadcast channel name');
-    }
     if (!Number.isInteger(count) || count < 0) {
         throw new RequestError(400, 'count must be an integer >= 0');
     }
@@ -140,7 +163,6 @@ async function publish(body) {
     if (!Number.isInteger(chunk) || chunk < 1) {
         throw new RequestError(400, 'chunk must be an integer >= 1');
     }
-    const channel = bayeux.createServerChannel(name);
     // How many messages went out while someone was subscribed: those, and only
     // those, a subscriber must receive.
     let reached = 0;
@@ -154,6 +176,66 @@ async function publish(body) {
         await publishOne(channel, { seq: start + i });
     }
     return { published: count, reached: reached };
+}
+
+// Benchmarks: `count` copies of `data` with "seq": 0..count-1, yielding to the
+// event loop every `chunk` messages; answers {published, startedAt, endedAt}.
+async function burst(body) {
+    const channel = checkChannel(body.channel);
+    const data = checkData(body.data);
+    const count = body.count;
+    const chunk = body.chunk === undefined ? 100 : body.chunk;
+    if (!Number.isInteger(count) || count < 0) {
+        throw new RequestError(400, 'count must be an integer >= 0');
+    }
+    if (!Number.isInteger(chunk) || chunk < 1) {
+        throw new RequestError(400, 'chunk must be an integer >= 1');
+    }
+    const startedAt = now();
+    for (let i = 0; i < count; ++i) {
+        if (i > 0 && i % chunk === 0) {
+            await new Promise(resolve => setImmediate(resolve));
+        }
+        // A shallow copy per message: the server caches each message's JSON on it.
+        await publishOne(channel, Object.assign({}, data, { seq: i }));
+    }
+    return { published: count, startedAt: startedAt, endedAt: now() };
+}
+
+async function paced(body) {
+    const channel = checkChannel(body.channel);
+    const data = checkData(body.data);
+    const rate = body.rate;
+    const duration = body.duration;
+    if (typeof rate !== 'number' || !(rate > 0) || rate > 100000) {
+        throw new RequestError(400, 'rate must be a number in (0, 100000]');
+    }
+    if (typeof duration !== 'number' || !(duration > 0) || duration > 600) {
+        throw new RequestError(400, 'duration must be a number of seconds in (0, 600]');
+    }
+    const total = Math.round(rate * duration);
+    const startedAt = now();
+    let sent = 0;
+    let lateTicks = 0;
+    // Every millisecond or so, publish what the schedule says is due: messages leave at
+    // their scheduled time to within the timer's resolution, never in catch-up bursts
+    // larger than the schedule's backlog.
+    while (sent < total) {
+        const elapsed = now() - startedAt;
+        const due = Math.min(total, Math.floor((elapsed / 1000) * rate) + 1);
+        if (due - sent > 2) {
+            ++lateTicks;
+        }
+        while (sent < due) {
+            const message = Object.assign({}, data, { seq: sent, sentAt: now() });
+            await publishOne(channel, message);
+            ++sent;
+        }
+        const next = startedAt + (sent / rate) * 1000;
+        const wait = next - now();
+        await new Promise(resolve => setTimeout(resolve, wait > 1 ? wait : 1));
+    }
+    return { published: sent, startedAt: startedAt, endedAt: now(), lateTicks: lateTicks };
 }
 
 // mode "expire" (default): forget each session the way the server does when
@@ -239,6 +321,8 @@ let listeningHosts = [];
 const routes = {
     'POST /control/publish': publish,
     'POST /control/drop-sessions': dropSessions,
+    'POST /control/burst': burst,
+    'POST /control/paced': paced,
     'GET /control/sessions': () => ({
         sessions: sessions.size,
         subscriptions: subscriptionCounts(),
@@ -249,6 +333,8 @@ const routes = {
         hosts: listeningHosts,
         timeout: options.timeout,
         maxInterval: options.maxInterval,
+        interval: options.interval,
+        node: process.version,
         package: require('cometd-nodejs-server/package.json').version,
     }),
 };
