@@ -213,20 +213,26 @@ class EventStream(Generic[E]):
     def _matches(self, event: GwsEvent) -> bool:
         return self._matcher.matches(event)
 
+    def _offer(self, event: GwsEvent) -> bool:
+        """Buffer ``event`` if there is room (no coroutine: the common case)."""
+        if self._queue.full():
+            return False
+        self._queue.put_nowait(event)
+        if self._dropping:
+            log.warning(
+                "%r caught up after dropping %d event(s) (%d in all)",
+                self,
+                self._dropping,
+                self.dropped,
+            )
+            self._dropping = 0
+        return True
+
     async def _put(self, event: GwsEvent, deadline: float | None) -> None:
         """Buffer ``event``, waiting for room until ``deadline`` (loop time) at most."""
-        queue = self._queue
-        if not queue.full():
-            queue.put_nowait(event)
-            if self._dropping:
-                log.warning(
-                    "%r caught up after dropping %d event(s) (%d in all)",
-                    self,
-                    self._dropping,
-                    self.dropped,
-                )
-                self._dropping = 0
+        if self._offer(event):
             return
+        queue = self._queue
         if deadline is None or self._overflow == "block":
             log.debug("%r is full: waiting for its consumer", self)
             await queue.put(event)
@@ -443,12 +449,8 @@ class EventHub:
             except Exception:
                 log.exception("a stream filter failed on %s; event not delivered to it", event)
                 continue
-            if matched:
-                queue = stream._queue
-                if stream._dropping or queue.full():
-                    await stream._put(event, deadline)
-                else:
-                    queue.put_nowait(event)  # _put's fast path, without its coroutine
+            if matched and not stream._offer(event):
+                await stream._put(event, deadline)
 
     def close(self, failure: BaseException | None = None) -> None:
         """End every stream and fail every waiter."""
