@@ -12,7 +12,7 @@
 """
 
 from ._backoff import Backoff
-from ._client import DEFAULT_TOPICS, GwsClient, ListenerStats, Snapshot, Topic
+from ._client import GwsClient, ListenerStats, Snapshot
 from ._exceptions import (
     AuthenticationError,
     BayeuxError,
@@ -68,6 +68,7 @@ from .results import (
     WorkbinItem,
     WorkbinType,
 )
+from .topics import DEFAULT_TOPICS, Topic
 
 __version__ = "0.1.0"
 

@@ -53,6 +53,7 @@ from .resources.skills import SkillsResource
 from .resources.users import UsersResource
 from .resources.workbins import WorkbinsResource
 from .results import User
+from .topics import DEFAULT_TOPICS, Topic
 
 __all__ = ["DEFAULT_TOPICS", "GwsClient", "ListenerStats", "Snapshot", "Topic"]
 
@@ -60,28 +61,6 @@ log = logging.getLogger("gws_async.http")
 
 E = TypeVar("E", bound=GwsEvent)
 
-
-class Topic:
-    """The CometD topics GWS publishes on."""
-
-    ME = "/v2/me"
-    CHANNELS = "/v2/me/channels"
-    DEVICES = "/v2/me/devices"
-    CALLS = "/v2/me/calls"
-    INTERACTIONS = "/v2/me/interactions"
-    WORKBINS = "/v2/me/workbins"
-    USERS = "/v2/users"
-
-
-#: What an agent bot listens to unless told otherwise.
-DEFAULT_TOPICS: tuple[str, ...] = (
-    Topic.INTERACTIONS,
-    Topic.WORKBINS,
-    Topic.CALLS,
-    Topic.DEVICES,
-    Topic.CHANNELS,
-    Topic.ME,
-)
 
 _MUTATING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 

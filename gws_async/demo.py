@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TextIO
 
-from ._client import GwsClient, Topic
+from ._client import GwsClient
 from .events import (
     GwsEvent,
     InteractionStateMessage,
@@ -13,6 +13,7 @@ from .events import (
     WorkbinSubscriptionStateChangeMessage,
 )
 from .simulator import GwsSimulator
+from .topics import Topic
 
 __all__ = ["describe", "run_demo"]
 

@@ -31,6 +31,7 @@ from gws_async.models import (
     WorkbinInteraction,
     Workitem,
 )
+from gws_async.topics import LIFECYCLE_TOPIC, Topic
 
 __all__ = [
     "EVENT_TYPES",
@@ -57,13 +58,6 @@ __all__ = [
     "decode_event",
 ]
 
-_TOPIC_ME: Final = "/v2/me"
-_TOPIC_USERS: Final = "/v2/users"
-_TOPIC_INTERACTIONS: Final = "/v2/me/interactions"
-_TOPIC_WORKBINS: Final = "/v2/me/workbins"
-_TOPIC_CALLS: Final = "/v2/me/calls"
-_TOPIC_DEVICES: Final = "/v2/me/devices"
-_TOPIC_CHANNELS: Final = "/v2/me/channels"
 
 _STATE_RESOURCE_SUFFIX: Final = "StateResourceV2"
 _STATE_RESOURCE_SUFFIX_LEN: Final = len(_STATE_RESOURCE_SUFFIX)
@@ -122,7 +116,7 @@ class InteractionStateMessage(GwsEvent, Interaction):
     Its fields are those of :class:`~gws_async.models.Interaction`.
     """
 
-    TOPIC: ClassVar[str] = _TOPIC_INTERACTIONS
+    TOPIC: ClassVar[str] = Topic.INTERACTIONS
 
     reference_id: int | None = None
 
@@ -130,7 +124,7 @@ class InteractionStateMessage(GwsEvent, Interaction):
 class WorkitemStateChangeMessage(GwsEvent):
     """A workitem changed state, e.g. after it was pulled from a workbin."""
 
-    TOPIC: ClassVar[str] = _TOPIC_INTERACTIONS
+    TOPIC: ClassVar[str] = Topic.INTERACTIONS
 
     workitem: Workitem | None = None
     notification_type: str | None = None
@@ -145,7 +139,7 @@ class WorkbinStateChangeMessage(GwsEvent):
     :attr:`interaction`, and ``<media>`` as :attr:`media`.
     """
 
-    TOPIC: ClassVar[str] = _TOPIC_WORKBINS
+    TOPIC: ClassVar[str] = Topic.WORKBINS
 
     id: str
     action: str | None = None
@@ -200,7 +194,7 @@ class WorkbinStateChangeMessage(GwsEvent):
 class WorkbinSubscriptionStateChangeMessage(GwsEvent):
     """A workbin subscription changed: Subscribed, Unsubscribed or RequestFailed."""
 
-    TOPIC: ClassVar[str] = _TOPIC_WORKBINS
+    TOPIC: ClassVar[str] = Topic.WORKBINS
 
     id: str
     state_resource: str | None = None
@@ -211,7 +205,7 @@ class WorkbinSubscriptionStateChangeMessage(GwsEvent):
 class WorkbinNotificationResource(GwsEvent):
     """A workbin's content changed (``messageType`` is ``workbinNotificationResource``)."""
 
-    TOPIC: ClassVar[str] = _TOPIC_WORKBINS
+    TOPIC: ClassVar[str] = Topic.WORKBINS
 
     operation: str | None = None
     workbin_content_operation: str | None = None
@@ -224,7 +218,7 @@ class WorkbinNotificationResource(GwsEvent):
 class CallStateChangeMessage(GwsEvent):
     """A call changed (status, participants, attached data, DTMF) or a call operation failed."""
 
-    TOPIC: ClassVar[str] = _TOPIC_CALLS
+    TOPIC: ClassVar[str] = Topic.CALLS
 
     call: Call | None = None
     phone_number: str | None = None
@@ -239,7 +233,7 @@ class CallStateChangeMessage(GwsEvent):
 class DeviceStateChangeMessage(GwsEvent):
     """One or more of the agent's devices changed state."""
 
-    TOPIC: ClassVar[str] = _TOPIC_DEVICES
+    TOPIC: ClassVar[str] = Topic.DEVICES
 
     devices: Annotated[list[Device], NullAsEmptyList] = Field(default_factory=list)
     reference_id: int | None = None
@@ -248,7 +242,7 @@ class DeviceStateChangeMessage(GwsEvent):
 class ChannelStateChange(GwsEvent):
     """The agent's state on one or more multimedia channels changed (no ``messageType``)."""
 
-    TOPIC: ClassVar[str] = _TOPIC_CHANNELS
+    TOPIC: ClassVar[str] = Topic.CHANNELS
 
     channels: Annotated[list[ChannelState], NullAsEmptyList] = Field(default_factory=list)
 
@@ -256,7 +250,7 @@ class ChannelStateChange(GwsEvent):
 class PasswordChangeSuccessful(GwsEvent):
     """The current user's password was changed."""
 
-    TOPIC: ClassVar[str] = _TOPIC_ME
+    TOPIC: ClassVar[str] = Topic.ME
 
     notification_type: str | None = None
 
@@ -268,7 +262,7 @@ class PasswordChangeError(GwsEvent):
     password is wrong, 3 internal server error.
     """
 
-    TOPIC: ClassVar[str] = _TOPIC_ME
+    TOPIC: ClassVar[str] = Topic.ME
 
     notification_type: str | None = None
     error_code: int | None = None
@@ -278,7 +272,7 @@ class PasswordChangeError(GwsEvent):
 class UserPasswordChangeSuccessful(GwsEvent):
     """Another user's password was changed (supervisors and administrators)."""
 
-    TOPIC: ClassVar[str] = _TOPIC_USERS
+    TOPIC: ClassVar[str] = Topic.USERS
 
     notification_type: str | None = None
     user_id: str
@@ -288,7 +282,7 @@ class UserPasswordChangeSuccessful(GwsEvent):
 class UserPasswordChangeError(GwsEvent):
     """Changing another user's password failed (``error_code`` as for ``/v2/me``)."""
 
-    TOPIC: ClassVar[str] = _TOPIC_USERS
+    TOPIC: ClassVar[str] = Topic.USERS
 
     notification_type: str | None = None
     error_code: int | None = None
@@ -316,7 +310,7 @@ class ListenerEvent(GwsEvent):
     so a bot sees in order what it received and when its connection came and went.
     """
 
-    TOPIC: ClassVar[str] = "/meta/connect"
+    TOPIC: ClassVar[str] = LIFECYCLE_TOPIC
 
     @classmethod
     def create(cls: type[_L], **fields: Any) -> _L:
@@ -386,10 +380,10 @@ _BY_FOLDED_MESSAGE_TYPE: Final[dict[str, type[GwsEvent]]] = {
     name.casefold(): cls for name, cls in _BY_MESSAGE_TYPE.items()
 }
 _BY_NOTIFICATION_TYPE: Final[dict[tuple[str, str], type[GwsEvent]]] = {
-    (_TOPIC_ME, "PasswordChangeSuccessful"): PasswordChangeSuccessful,
-    (_TOPIC_ME, "PasswordChangeError"): PasswordChangeError,
-    (_TOPIC_USERS, "PasswordChangeSuccessful"): UserPasswordChangeSuccessful,
-    (_TOPIC_USERS, "PasswordChangeError"): UserPasswordChangeError,
+    (Topic.ME, "PasswordChangeSuccessful"): PasswordChangeSuccessful,
+    (Topic.ME, "PasswordChangeError"): PasswordChangeError,
+    (Topic.USERS, "PasswordChangeSuccessful"): UserPasswordChangeSuccessful,
+    (Topic.USERS, "PasswordChangeError"): UserPasswordChangeError,
 }
 
 
@@ -443,7 +437,7 @@ def _decode(topic: str, data: Any) -> GwsEvent:
 
     # Without a messageType the topic decides what the payload is.
     base = topic.rstrip("/") if isinstance(topic, str) else ""
-    if base == _TOPIC_CHANNELS and "channels" in data:
+    if base == Topic.CHANNELS and "channels" in data:
         return _validate(ChannelStateChange, topic, data, None)
 
     notification_type = data.get("notificationType")

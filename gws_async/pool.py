@@ -31,8 +31,9 @@ from typing import Any
 
 import aiohttp
 
-from ._client import DEFAULT_TOPICS, GwsClient
+from ._client import GwsClient
 from ._exceptions import GwsError
+from .topics import DEFAULT_TOPICS
 
 __all__ = ["AgentLoginError", "AgentPool"]
 
