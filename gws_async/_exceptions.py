@@ -233,21 +233,8 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_SERVER_TEXT else text[: _MAX_SERVER_TEXT - 3] + "..."
 
 
-def error_from_response(
-    method: str,
-    path: str,
-    http_status: int,
-    body: Any,
-    text: str = "",
-    *,
-    operation: str | None = None,
-) -> GwsApiError | None:
-    """Map one HTTP answer to the error it means, or ``None`` for a success.
-
-    Understands the three response styles of the spec: ``statusCode``, ``status`` text
-    (``"ok"`` / ``"error"``) and ``status`` number. ``body`` is the decoded JSON (or
-    ``None`` when the body was not JSON, in which case ``text`` is the raw body).
-    """
+def _read_status(body: Any, text: str) -> tuple[int | None, bool, str]:
+    """The GWS status code, whether the body says it failed, and the server's message."""
     status_code: int | None = None
     message = ""
     failed = False
@@ -274,16 +261,40 @@ def error_from_response(
                 message = body[key]
     elif body is None and text:
         message = _TAG.sub(" ", text)
-    message = _clip(message)
+    return status_code, failed, _clip(message)
 
-    cls: type[GwsApiError] | None = None
+
+def _error_class(
+    http_status: int, body: Any, status_code: int | None, failed: bool, message: str
+) -> type[GwsApiError] | None:
     if http_status >= 400 or (http_status >= 300 and body is None):
         cls = _by_http_status(http_status, message)
         if http_status not in (401, 403):
             # The body's statusCode is more precise than the HTTP status.
             cls = _BY_STATUS_CODE.get(status_code or -1, cls)
-    elif failed:
-        cls = _BY_STATUS_CODE.get(status_code or -1, GwsApiError)
+        return cls
+    if failed:
+        return _BY_STATUS_CODE.get(status_code or -1, GwsApiError)
+    return None
+
+
+def error_from_response(
+    method: str,
+    path: str,
+    http_status: int,
+    body: Any,
+    text: str = "",
+    *,
+    operation: str | None = None,
+) -> GwsApiError | None:
+    """Map one HTTP answer to the error it means, or ``None`` for a success.
+
+    Understands the three response styles of the spec: ``statusCode``, ``status`` text
+    (``"ok"`` / ``"error"``) and ``status`` number. ``body`` is the decoded JSON (or
+    ``None`` when the body was not JSON, in which case ``text`` is the raw body).
+    """
+    status_code, failed, message = _read_status(body, text)
+    cls = _error_class(http_status, body, status_code, failed, message)
     if cls is not None:
         return cls(
             method,
