@@ -31,7 +31,7 @@ from gws_async.events import (
 )
 from gws_async.models import ChatNotification, EmailObject, ParticipantInfo
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spec"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "spec"
 
 EXPECTED: dict[str, type[GwsEvent]] = {
     "call_state_change": CallStateChangeMessage,
