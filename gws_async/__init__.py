@@ -12,7 +12,7 @@
 """
 
 from ._backoff import Backoff
-from ._client import GwsClient, ListenerStats, Snapshot
+from ._client import GwsClient, Snapshot
 from ._exceptions import (
     AuthenticationError,
     BayeuxError,
@@ -29,6 +29,7 @@ from ._exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
+from ._listener import ListenerStats
 from ._streams import EventStream, OverflowPolicy, StreamClosed, StreamOverflowError, Waiter
 from .events import (
     CallStateChangeMessage,

@@ -45,6 +45,7 @@ __all__ = [
     "MissingParameterError",
     "NotFoundError",
     "PermissionDeniedError",
+    "connection_error",
     "error_from_response",
 ]
 
@@ -317,3 +318,15 @@ def error_from_response(
             body=body,
         )
     return None
+
+
+def connection_error(
+    method: str, path: str, exc: BaseException, timeout: float | None
+) -> GwsConnectionError:
+    """The error for a request that got no answer: :class:`GwsTimeoutError` for a timeout,
+    else :class:`GwsConnectionError` naming what failed (``exc`` from aiohttp or asyncio)."""
+    if isinstance(exc, asyncio.TimeoutError):
+        waited = f"within {timeout:g} s" if timeout is not None else "in time"
+        return GwsTimeoutError(method, path, f"no answer {waited}")
+    reason = type(exc).__name__ + (f": {exc}" if str(exc) else "")
+    return GwsConnectionError(method, path, reason)

@@ -19,7 +19,10 @@ import json
 from types import ModuleType
 from typing import Any, Final
 
-__all__ = ["ORJSON", "dumps", "loads"]
+__all__ = ["ORJSON", "decode_body", "dumps", "loads"]
+
+# How much of a body that is not JSON is kept to describe it in an error.
+_TEXT_SHOWN: Final = 2000
 
 
 def _find_orjson() -> ModuleType | None:
@@ -76,3 +79,12 @@ else:
     def dumps(value: Any) -> bytes:
         """Compact UTF-8 JSON; raises ``TypeError`` for what is not serialisable."""
         return _std_dumps(value)
+
+
+def decode_body(raw: bytes) -> tuple[Any, str]:
+    """An answer's body as ``(json, "")``, or ``(None, text)`` when it is not JSON (an HTML
+    error page, a truncated answer); ``text`` is its start, for the error message."""
+    try:
+        return loads(raw), ""
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        return None, raw[:_TEXT_SHOWN].decode("utf-8", "replace")

@@ -14,10 +14,10 @@ What it does:
 * ``402::...`` (unknown client) or ``reconnect: handshake``: handshakes again and
   re-subscribes every channel it was subscribed to;
 * connection errors: exponential backoff with jitter, reset after a success;
-* hands every data message, in order, to ``on_message``; a slow callback delays the next
-  ``/meta/connect``, which is how backpressure reaches the server. :attr:`dispatch_deadline`
-  tells the callback how long it may take before the server's ``maxInterval`` expires the
-  session;
+* hands the data messages of each answer, in order, to ``on_batch`` with the deadline
+  by which they must be handed over (before the server's ``maxInterval`` expires the
+  session), or one by one to ``on_message``; a slow callback delays the next
+  ``/meta/connect``, which is how backpressure reaches the server;
 * extensions see and may change every outgoing and incoming batch and its headers.
 """
 
@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -43,10 +43,11 @@ from ._exceptions import (
     GwsApiError,
     GwsConnectionError,
     GwsError,
-    GwsTimeoutError,
     InvalidResponseError,
+    connection_error,
     error_from_response,
 )
+from ._json import decode_body
 
 __all__ = ["Advice", "BayeuxClient", "Extension", "Message"]
 
@@ -126,7 +127,13 @@ class BayeuxClient:
     Args:
         session: the HTTP session to ride (its cookies and connection pool are shared).
         url: the CometD endpoint, e.g. ``http://gws:8090/api/v2/notifications``.
-        on_message: awaited for every data message, in the order received.
+        on_batch: awaited with the data messages of each answer, in the order received,
+            and the event-loop time by which they must be handed over so that the next
+            ``/meta/connect`` leaves before the server's ``maxInterval`` expires the session
+            (see :attr:`dispatch_budget`). A slow callback delays the next poll: that is
+            how backpressure reaches the server.
+        on_message: awaited for every data message, in the order received (after
+            ``on_batch``); it may read :attr:`dispatch_deadline`.
         extensions: outgoing / incoming hooks, applied in order.
         headers: headers sent with every request (e.g. ``Authorization``).
         backoff: retry delays after connection errors.
@@ -147,6 +154,7 @@ class BayeuxClient:
         url: str,
         *,
         on_message: Callable[[Message], Awaitable[None]] | None = None,
+        on_batch: Callable[[list[Message], float], Awaitable[None]] | None = None,
         extensions: Sequence[Extension] = (),
         headers: Mapping[str, str] | None = None,
         backoff: Backoff | None = None,
@@ -158,7 +166,12 @@ class BayeuxClient:
     ) -> None:
         self._session = session
         self.url = url
+        try:
+            self._path = URL(url).path or "/"
+        except ValueError:
+            self._path = "<invalid url>"
         self._on_message = on_message
+        self._on_batch = on_batch
         self._extensions = list(extensions)
         self._headers = dict(headers or {})
         self._backoff = backoff or Backoff()
@@ -498,33 +511,42 @@ class BayeuxClient:
     # -- transport ------------------------------------------------------------------------
 
     async def _exchange(self, messages: list[Message], *, timeout: float) -> list[Message]:
-        """POST one batch; dispatch the data messages of the answer; return its meta replies."""
+        """POST one batch, hand its data messages forward, return its replies."""
+        batch = await self._post(messages, timeout=timeout)
+        replies: list[Message] = []
+        data: list[Message] = []
+        for message in batch:
+            channel = message.get("channel")
+            if isinstance(channel, str) and channel.startswith("/meta/"):
+                replies.append(message)
+            elif "data" in message or "successful" not in message:
+                data.append(message)
+            else:
+                replies.append(message)  # the reply to a client publish
+        if data:
+            deadline = asyncio.get_running_loop().time() + self.dispatch_budget
+            await self._dispatch(data, deadline)
+        return replies
+
+    async def _post(self, messages: list[Message], *, timeout: float) -> list[Message]:
+        """POST one batch through the extensions; the answer's messages, or the error."""
         headers = {"Content-Type": "application/json;charset=UTF-8", **self._headers}
         for ext in self._extensions:
             await ext.outgoing(messages, headers)
-        payload = _json.dumps(messages)
-        path = _path_of(self.url)
+        path = self._path
         try:
             async with self._session.post(
                 self.url,
-                data=payload,
+                data=_json.dumps(messages),
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as resp:
                 body = await resp.read()
                 status = resp.status
                 response_headers = resp.headers
-        except asyncio.TimeoutError as exc:
-            raise GwsTimeoutError("POST", path, f"no answer within {timeout:.1f} s") from exc
-        except aiohttp.ClientError as exc:
-            raise GwsConnectionError("POST", path, type(exc).__name__ + _reason(exc)) from exc
-
-        decoded: Any = None
-        text = ""
-        try:
-            decoded = _json.loads(body)
-        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-            text = body[:2000].decode("utf-8", "replace")
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            raise connection_error("POST", path, exc, timeout) from exc
+        decoded, text = decode_body(body)
         if status >= 300:
             # The hooks see an error's headers too: a 403 for a stale CSRF token carries
             # the fresh one, and the retry must use it.
@@ -544,26 +566,20 @@ class BayeuxClient:
             log.warning("dropped %d Bayeux item(s) that are not objects", len(decoded) - len(batch))
         for ext in self._extensions:
             await ext.incoming(batch, response_headers)
-        replies: list[Message] = []
-        data: list[Message] = []
-        for message in batch:
-            channel = message.get("channel")
-            if isinstance(channel, str) and channel.startswith("/meta/"):
-                replies.append(message)
-            elif "data" in message or "successful" not in message:
-                data.append(message)
-            else:
-                replies.append(message)  # the reply to a client publish
-        if data:
-            deadline = asyncio.get_running_loop().time() + self.dispatch_budget
-            await self._dispatch(data, deadline)
-        return replies
+        return batch
 
-    async def _dispatch(self, messages: Iterable[Message], deadline: float) -> None:
-        if self._on_message is None:
-            return
+    async def _dispatch(self, messages: list[Message], deadline: float) -> None:
         # Two responses (a connect and a subscribe) can carry data at once: keep one order.
         async with self._dispatch_lock:
+            if self._on_batch is not None:
+                try:
+                    await self._on_batch(messages, deadline)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("on_batch failed for %d message(s)", len(messages))
+            if self._on_message is None:
+                return
             self._dispatch_deadline = deadline
             try:
                 for message in messages:
@@ -587,15 +603,3 @@ def _is_unknown_client(reply: Message) -> bool:
 def _error_text(reply: Message) -> str | None:
     error = reply.get("error")
     return error if isinstance(error, str) else None
-
-
-def _path_of(url: str) -> str:
-    try:
-        return URL(url).path or "/"
-    except ValueError:
-        return "<invalid url>"
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc)
-    return f": {text}" if text else ""

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from .._client import GwsClient
+    from .._transport import Transport
 
 __all__ = ["Resource", "segment"]
 
@@ -27,7 +27,7 @@ def segment(value: str, name: str = "id") -> str:
 
 
 class Resource:
-    """A namespace of operations bound to one client."""
+    """A namespace of operations sent through one transport."""
 
-    def __init__(self, client: GwsClient) -> None:
-        self._client = client
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport

@@ -20,7 +20,7 @@ from ..results import AttachmentContent
 from ._base import Resource, segment
 
 if TYPE_CHECKING:
-    from .._client import GwsClient
+    pass
 
 __all__ = ["AttachmentsResource"]
 
@@ -45,9 +45,6 @@ def _file_name(disposition: str | None) -> str | None:
 
 class AttachmentsResource(Resource):
     """Upload, download and delete the attachments of an interaction."""
-
-    def __init__(self, client: GwsClient) -> None:
-        super().__init__(client)
 
     async def upload(
         self,
@@ -92,7 +89,7 @@ class AttachmentsResource(Resource):
                 or mimetypes.guess_type(filename)[0]
                 or "application/octet-stream",
             )
-            body = await self._client.request("POST", path, data=form, operation="AddAttachment")
+            body = await self._transport.request("POST", path, data=form, operation="AddAttachment")
         finally:
             if opened is not None:
                 await asyncio.to_thread(opened.close)
@@ -104,7 +101,7 @@ class AttachmentsResource(Resource):
     async def download(self, interaction_id: str, attachment_id: str) -> AttachmentContent:
         """An attachment's bytes, MIME type and file name (``GET .../attachments/{id}``).
         For large files see :meth:`download_to`."""
-        async with self._client.request_raw(
+        async with self._transport.request_raw(
             "GET", _path(interaction_id, attachment_id), operation="GetAttachment"
         ) as resp:
             data = await resp.read()
@@ -125,7 +122,7 @@ class AttachmentsResource(Resource):
         Returns the MIME type and file name; its ``data`` is empty (the bytes are in the
         destination). A path is written only once the download started successfully.
         """
-        async with self._client.request_raw(
+        async with self._transport.request_raw(
             "GET", _path(interaction_id, attachment_id), operation="GetAttachment"
         ) as resp:
             opened: IO[bytes] | None = None
@@ -148,6 +145,6 @@ class AttachmentsResource(Resource):
 
     async def delete(self, interaction_id: str, attachment_id: str) -> None:
         """Delete an attachment (``DELETE .../attachments/{id}``)."""
-        await self._client.request(
+        await self._transport.request(
             "DELETE", _path(interaction_id, attachment_id), operation="DeleteAttachment"
         )

@@ -19,7 +19,7 @@ from ._base import Resource, segment
 from ._query import parse_uris, require
 
 if TYPE_CHECKING:
-    from .._client import GwsClient
+    pass
 
 __all__ = ["CallsResource"]
 
@@ -35,31 +35,28 @@ def _user_data(user_data: Mapping[str, Any]) -> dict[str, Any]:
 class CallsResource(Resource):
     """The agent's calls (``/me/calls``) and the operations on one call."""
 
-    def __init__(self, client: GwsClient) -> None:
-        super().__init__(client)
-
     async def list(self) -> builtins.list[Call]:
         """The agent's calls (``GET /me/calls?fields=*``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", "/me/calls", params={"fields": "*"}, operation="GetCalls"
         )
         return [Call.model_validate(c) for c in body.get("calls") or []]
 
     async def list_uris(self) -> builtins.list[str]:
         """The URIs of the agent's calls (``GET /me/calls``)."""
-        body = await self._client.request("GET", "/me/calls", operation="GetCalls")
+        body = await self._transport.request("GET", "/me/calls", operation="GetCalls")
         return parse_uris(body)
 
     async def get(self, call_id: str) -> Call:
         """One call (``GET /me/calls/{id}``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", f"/me/calls/{segment(call_id, 'call_id')}", operation="GetCall"
         )
         return Call.model_validate(body.get("call", body))
 
     def uri(self, call_id: str) -> str:
         """The URI of a call, as ``complete_conference`` / ``swap_calls`` / ... take it."""
-        return f"{self._client.api_url}/me/calls/{segment(call_id, 'call_id')}"
+        return f"{self._transport.api_url}/me/calls/{segment(call_id, 'call_id')}"
 
     # -- call control ---------------------------------------------------------------------
 
@@ -165,7 +162,7 @@ class CallsResource(Resource):
 
     async def _operation(self, call_id: str, operation: str, **fields: Any) -> OperationResult:
         path = f"/me/calls/{segment(call_id, 'call_id')}"
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST", path, json_body={"operationName": operation, **fields}, operation=operation
         )
         return OperationResult.model_validate(answer)

@@ -12,7 +12,7 @@ from ._base import Resource, segment
 from .me import check_state_operation
 
 if TYPE_CHECKING:
-    from .._client import GwsClient
+    pass
 
 __all__ = ["ChannelsResource"]
 
@@ -23,17 +23,14 @@ class ChannelsResource(Resource):
     Changes are confirmed by ``ChannelStateChange`` on ``/v2/me/channels``.
     """
 
-    def __init__(self, client: GwsClient) -> None:
-        super().__init__(client)
-
     async def list(self) -> builtins.list[ChannelState]:
         """Get All Multimedia Channels (``GET /me/channels``)."""
-        body = await self._client.request("GET", "/me/channels", operation="GetChannels")
+        body = await self._transport.request("GET", "/me/channels", operation="GetChannels")
         return [ChannelState.model_validate(c) for c in body.get("channels") or []]
 
     async def get(self, channel_id: str) -> ChannelState:
         """Get a Particular Multimedia Channel (``GET /me/channels/{channelId}``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", f"/me/channels/{segment(channel_id, 'channel_id')}", operation="GetChannel"
         )
         return ChannelState.model_validate(body.get("channel", body))
@@ -59,7 +56,7 @@ class ChannelsResource(Resource):
         return await self._dnd(channel_id, "DoNotDisturbOff")
 
     async def _state(self, channel_id: str, operation: str) -> OperationResult:
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST",
             f"/me/channels/{segment(channel_id, 'channel_id')}",
             json_body={"operationName": operation},
@@ -68,7 +65,7 @@ class ChannelsResource(Resource):
         return OperationResult.model_validate(answer)
 
     async def _dnd(self, channel_id: str, operation: str) -> OperationResult:
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST",
             f"/channels/{segment(channel_id, 'channel_id')}",
             json_body={"operationName": operation},

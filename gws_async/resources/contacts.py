@@ -47,14 +47,14 @@ class ContactsResource(Resource):
             if not value.strip():
                 raise ValueError(f"the {key} filter is empty")
         params["fields"] = "*"
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", "/contacts", params=params, operation="GetContacts"
         )
         return parse_items(body, "contacts", Contact)
 
     async def list_uris(self) -> builtins.list[str]:
         """The URIs of every contact (``GET /contacts``)."""
-        body = await self._client.request("GET", "/contacts", operation="GetContacts")
+        body = await self._transport.request("GET", "/contacts", operation="GetContacts")
         return parse_uris(body)
 
     async def create(self, name: str, phone_number: str) -> OperationResult:
@@ -64,7 +64,7 @@ class ContactsResource(Resource):
             "type": "Custom",
             "phoneNumber": require(phone_number, "phone_number"),
         }
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST", "/contacts", json_body=body, operation="CreateContact"
         )
         return OperationResult.model_validate(answer)
@@ -80,7 +80,7 @@ class ContactsResource(Resource):
             body["phoneNumber"] = require(phone_number, "phone_number")
         if not body:
             raise ValueError("nothing to update")
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "PUT",
             f"/contacts/{segment(contact_id, 'contact_id')}",
             json_body=body,
@@ -90,7 +90,7 @@ class ContactsResource(Resource):
 
     async def delete(self, contact_id: str) -> OperationResult:
         """Remove a ``Custom`` contact (``DELETE /contacts/{id}``)."""
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "DELETE", f"/contacts/{segment(contact_id, 'contact_id')}", operation="DeleteContact"
         )
         return OperationResult.model_validate(answer)

@@ -12,7 +12,7 @@ from ._base import Resource, segment
 from ._query import parse_uris
 
 if TYPE_CHECKING:
-    from .._client import GwsClient
+    pass
 
 __all__ = ["DevicesResource"]
 
@@ -31,16 +31,13 @@ class DevicesResource(Resource):
     :meth:`dial`) carrying it follows.
     """
 
-    def __init__(self, client: GwsClient) -> None:
-        super().__init__(client)
-
     async def list(
         self, *, user_id: str | None = None, all_devices: bool = False
     ) -> builtins.list[Device]:
         """The agent's devices (``GET /me/devices?fields=*``); another user's with
         ``user_id`` (``/users/{id}/devices``), the contact center's with ``all_devices``
         (``/devices``): both need the Contact Center Admin role."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET",
             self._list_path(user_id, all_devices),
             params={"fields": "*"},
@@ -52,7 +49,7 @@ class DevicesResource(Resource):
         self, *, user_id: str | None = None, all_devices: bool = False
     ) -> builtins.list[str]:
         """The URIs of the devices :meth:`list` would return."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", self._list_path(user_id, all_devices), operation="GetDevices"
         )
         return parse_uris(body)
@@ -60,7 +57,7 @@ class DevicesResource(Resource):
     async def get(self, device_id: str, *, mine: bool = False) -> Device:
         """One device (``GET /devices/{id}``, or ``/me/devices/{id}`` with ``mine``)."""
         prefix = "/me/devices" if mine else "/devices"
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", f"{prefix}/{segment(device_id, 'device_id')}", operation="GetDevice"
         )
         return Device.model_validate(body.get("device", body))
@@ -85,7 +82,7 @@ class DevicesResource(Resource):
     async def dial(self, device_id: str, destination: str) -> OperationResult:
         """``Dial``: a new call from the device to ``destination``
         (``POST /devices/{id}/calls``); ``CallStateChangeMessage``s follow."""
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST",
             f"/devices/{segment(device_id, 'device_id')}/calls",
             json_body={"operationName": "Dial", "destination": _destination(destination)},
@@ -103,7 +100,7 @@ class DevicesResource(Resource):
 
     async def _operation(self, device_id: str, body: dict[str, Any]) -> OperationResult:
         path = f"/devices/{segment(device_id, 'device_id')}"
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST", path, json_body=body, operation=str(body["operationName"])
         )
         return OperationResult.model_validate(answer)

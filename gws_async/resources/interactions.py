@@ -31,7 +31,7 @@ from ._query import parse_uris, require
 from .attachments import AttachmentsResource
 
 if TYPE_CHECKING:
-    from .._client import GwsClient
+    pass
 
 __all__ = [
     "ChatNotificationType",
@@ -79,7 +79,7 @@ class _InteractionOperations(Resource):
     async def _operate(self, interaction_id: str, operation: str, **fields: Any) -> OperationResult:
         body: dict[str, Any] = {"operationName": operation}
         body.update({key: value for key, value in fields.items() if value is not None})
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST",
             f"/me/interactions/{segment(interaction_id, 'interaction_id')}",
             json_body=body,
@@ -91,53 +91,52 @@ class _InteractionOperations(Resource):
 class InteractionsResource(_InteractionOperations):
     """Operations on interactions of any media (``/interactions``, ``/me/interactions``)."""
 
-    def __init__(self, client: GwsClient) -> None:
-        super().__init__(client)
-
     @cached_property
     def email(self) -> EmailOperations:
         """E-mail operations: reply, reply_all, forward, send, cancel_reply_email, create_email."""
-        return EmailOperations(self._client)
+        return EmailOperations(self._transport)
 
     @cached_property
     def chat(self) -> ChatOperations:
         """Chat operations: send_message, send_notification, chat history, consultations."""
-        return ChatOperations(self._client)
+        return ChatOperations(self._transport)
 
     @cached_property
     def attachments(self) -> AttachmentsResource:
         """Attachments of an interaction: upload, download, download_to, delete."""
-        return AttachmentsResource(self._client)
+        return AttachmentsResource(self._transport)
 
     # -- reading ----------------------------------------------------------------------------
 
     async def list_all(self) -> builtins.list[Interaction]:
         """Every active interaction of the contact center (``GET /interactions?fields=*``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", "/interactions", params={"fields": "*"}, operation="GetInteractions"
         )
         return [Interaction.model_validate(i) for i in body.get("interactions") or []]
 
     async def list_all_uris(self) -> builtins.list[str]:
         """The URIs of every active interaction of the contact center (``GET /interactions``)."""
-        body = await self._client.request("GET", "/interactions", operation="GetInteractions")
+        body = await self._transport.request("GET", "/interactions", operation="GetInteractions")
         return parse_uris(body)
 
     async def list(self) -> builtins.list[Interaction]:
         """The interactions the agent is handling (``GET /me/interactions?fields=*``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", "/me/interactions", params={"fields": "*"}, operation="GetMyInteractions"
         )
         return [Interaction.model_validate(i) for i in body.get("interactions") or []]
 
     async def list_uris(self) -> builtins.list[str]:
         """The URIs of the interactions the agent is handling (``GET /me/interactions``)."""
-        body = await self._client.request("GET", "/me/interactions", operation="GetMyInteractions")
+        body = await self._transport.request(
+            "GET", "/me/interactions", operation="GetMyInteractions"
+        )
         return parse_uris(body)
 
     async def get(self, interaction_id: str) -> Interaction:
         """One interaction's details (``GET /interactions/{id}``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET",
             f"/interactions/{segment(interaction_id, 'interaction_id')}",
             operation="GetInteraction",
@@ -150,7 +149,7 @@ class InteractionsResource(_InteractionOperations):
         depends on the interaction's channel."""
         if not isinstance(changes, Mapping) or not changes:
             raise ValueError("changes is empty")
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "PUT",
             f"/interactions/{segment(interaction_id, 'interaction_id')}",
             json_body=dict(changes),
@@ -328,7 +327,7 @@ class EmailOperations(_InteractionOperations):
             "interactionType": require(interaction_type, "interaction_type"),
             "interactionSubType": require(interaction_sub_type, "interaction_sub_type"),
         }
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST", "/me/interactions", json_body=body, operation="CreateEmail"
         )
         return OperationResult.model_validate(answer)

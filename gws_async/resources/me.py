@@ -14,7 +14,7 @@ from ._base import Resource, segment
 from ._query import b64, parse_uris
 
 if TYPE_CHECKING:
-    from .._client import GwsClient
+    from .._transport import Transport
 
 __all__ = ["MeResource", "check_state_operation"]
 
@@ -51,8 +51,9 @@ class MeResource(Resource):
     change by ``PasswordChangeSuccessful`` or ``PasswordChangeError`` on ``/v2/me``.
     """
 
-    def __init__(self, client: GwsClient) -> None:
-        super().__init__(client)
+    def __init__(self, transport: Transport) -> None:
+        super().__init__(transport)
+        self._user: User | None = None
 
     async def get(self, *, subresources: bool | Iterable[str] = False) -> User:
         """``GET /me`` (Overall User State): the user, with its ``devices``, ``channels``
@@ -66,10 +67,15 @@ class MeResource(Resource):
             if not wanted or unknown:
                 raise ValueError(f"subresources must be among {sorted(_SUBRESOURCES)}")
             params = {"subresources": ",".join(dict.fromkeys(wanted))}
-        body = await self._client.request("GET", "/me", params=params, operation="GetMe")
+        body = await self._transport.request("GET", "/me", params=params, operation="GetMe")
         user = User.model_validate(body.get("user", body))
-        self._client._user = user
+        self._user = user
         return user
+
+    @property
+    def user(self) -> User | None:
+        """The user as :meth:`get` last read it (after logging in: the logged-in user)."""
+        return self._user
 
     async def ready(self) -> OperationResult:
         """Ready on every channel (``Ready``)."""
@@ -102,7 +108,7 @@ class MeResource(Resource):
             "oldPassword": b64(old_password, "old_password"),
             "newPassword": b64(new_password, "new_password"),
         }
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST",
             "/me",
             params={"firstLogin": "true"} if first_login else None,
@@ -146,19 +152,19 @@ class MeResource(Resource):
 
     async def list_skills(self) -> builtins.list[Skill]:
         """The agent's skills (``GET /me/skills?fields=*``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", "/me/skills", params={"fields": "*"}, operation="GetSkills"
         )
         return [Skill.model_validate(s) for s in body.get("skills") or []]
 
     async def list_skill_uris(self) -> builtins.list[str]:
         """The URIs of the agent's skills (``GET /me/skills``)."""
-        body = await self._client.request("GET", "/me/skills", operation="GetSkills")
+        body = await self._transport.request("GET", "/me/skills", operation="GetSkills")
         return parse_uris(body)
 
     async def get_skill(self, skill_id: str) -> Skill:
         """One of the agent's skills (``GET /me/skills/{id}``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", f"/me/skills/{segment(skill_id, 'skill_id')}", operation="GetSkill"
         )
         return Skill.model_validate(body.get("skill", body))
@@ -167,7 +173,7 @@ class MeResource(Resource):
         return await self._post({"operationName": operation})
 
     async def _post(self, body: dict[str, Any]) -> OperationResult:
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST", "/me", json_body=body, operation=str(body["operationName"])
         )
         return OperationResult.model_validate(answer)

@@ -72,7 +72,7 @@ class RecordingsResource(Resource):
             params["offset"] = str(offset)
         if limit is not None:
             params["limit"] = str(limit)
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", "/recordings", params=params or None, operation="GetRecordings"
         )
         return parse_items(body, "recordings", Recording)

@@ -60,12 +60,12 @@ class SettingsResource(Resource):
 
     async def list(self) -> builtins.list[SettingsGroup]:
         """The settings groups of the contact center (``GET /settings``, admins)."""
-        body = await self._client.request("GET", "/settings", operation="GetSettings")
+        body = await self._transport.request("GET", "/settings", operation="GetSettings")
         return parse_items(body, "settings", SettingsGroup)
 
     async def general(self) -> GeneralSettings:
         """The ``general-settings`` group (``GET /settings/general-settings``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", "/settings/general-settings", operation="GetGeneralSettings"
         )
         settings: Any = body.get("settings", body)
@@ -75,7 +75,7 @@ class SettingsResource(Resource):
 
     async def agent_states(self) -> builtins.list[AgentStateDefinition]:
         """Every agent state definition (``GET /settings/agent-states``)."""
-        body = await self._client.request("GET", _AGENT_STATES, operation="GetAgentStates")
+        body = await self._transport.request("GET", _AGENT_STATES, operation="GetAgentStates")
         return parse_items(body, "settings", AgentStateDefinition)
 
     async def create_agent_state(
@@ -99,7 +99,7 @@ class SettingsResource(Resource):
             body["workMode"] = work_mode
         if reason is not None:
             body["reason"] = require(reason, "reason")
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST", _AGENT_STATES, json_body=body, operation="CreateAgentState"
         )
         return OperationResult.model_validate(answer)
@@ -127,7 +127,7 @@ class SettingsResource(Resource):
             body["reason"] = require(reason, "reason")
         if len(body) == 1:
             raise ValueError("nothing to update")
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "PUT", _AGENT_STATES, json_body=body, operation="UpdateAgentState"
         )
         return OperationResult.model_validate(answer)
@@ -135,7 +135,7 @@ class SettingsResource(Resource):
     async def delete_agent_state(self, operation_name: str) -> OperationResult:
         """Remove a custom agent state (``DELETE /settings/agent-states`` with its
         ``operationName``)."""
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "DELETE",
             _AGENT_STATES,
             json_body={"operationName": require(operation_name, "operation_name")},
@@ -153,7 +153,7 @@ class SettingsResource(Resource):
             params["channel"] = require(channel, "channel")
         if version is not None:
             params["version"] = require(version, "version")
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", "/system/routing-templates", params=params, operation="GetRoutingTemplates"
         )
         return parse_items(body, "routingTemplates", RoutingTemplate)

@@ -50,18 +50,18 @@ class UsersResource(Resource):
         """Every user with its fields (``GET /users?fields=*``), with ``subresources``
         (``"*"`` or e.g. ``("skills", "devices")``) when asked."""
         params = {**fields_param(fields), **subresources_param(subresources)}
-        body = await self._client.request("GET", "/users", params=params, operation="GetUsers")
+        body = await self._transport.request("GET", "/users", params=params, operation="GetUsers")
         return parse_items(body, "users", User)
 
     async def list_uris(self) -> builtins.list[str]:
         """The URIs of every user (``GET /users``)."""
-        body = await self._client.request("GET", "/users", operation="GetUsers")
+        body = await self._transport.request("GET", "/users", operation="GetUsers")
         return parse_uris(body)
 
     async def get(self, user_id: str, *, subresources: Subresources | None = None) -> User:
         """One user (``GET /users/{id}``); ``subresources="*"`` or ``("skills", "devices")``
         adds those collections."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET",
             f"/users/{segment(user_id, 'user_id')}",
             params=subresources_param(subresources) or None,
@@ -91,7 +91,7 @@ class UsersResource(Resource):
             body["lastName"] = last_name
         if change_password_on_first_login is not None:
             body["changePasswordOnFirstLogin"] = change_password_on_first_login
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST", "/users", json_body=body, operation="CreateUser"
         )
         return OperationResult.model_validate(answer)
@@ -117,7 +117,7 @@ class UsersResource(Resource):
             body["roles"] = _roles(roles)
         if not body:
             raise ValueError("nothing to update")
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST",
             f"/users/{segment(user_id, 'user_id')}",
             json_body=body,
@@ -127,7 +127,7 @@ class UsersResource(Resource):
 
     async def delete(self, user_id: str) -> OperationResult:
         """Delete a user (``DELETE /users/{id}``)."""
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "DELETE", f"/users/{segment(user_id, 'user_id')}", operation="DeleteUser"
         )
         return OperationResult.model_validate(answer)
@@ -136,7 +136,7 @@ class UsersResource(Resource):
         """Set a user's password (``ResetPassword``, admins only); the password is sent
         base64-encoded. ``UserPasswordChangeSuccessful`` follows on ``/v2/users``."""
         body = {"operationName": "ResetPassword", "newPassword": b64(new_password, "new_password")}
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST",
             f"/users/{segment(user_id, 'user_id')}",
             json_body=body,
@@ -155,7 +155,7 @@ class UsersResource(Resource):
             "oldPassword": b64(old_password, "old_password"),
             "newPassword": b64(new_password, "new_password"),
         }
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST",
             f"/users/{segment(user_id, 'user_id')}",
             json_body=body,
@@ -165,7 +165,7 @@ class UsersResource(Resource):
 
     async def list_skills(self, user_id: str, *, fields: Fields = "*") -> builtins.list[Skill]:
         """The skills of a user, with their level (``GET /users/{id}/skills``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET",
             f"/users/{segment(user_id, 'user_id')}/skills",
             params=fields_param(fields),
@@ -175,14 +175,14 @@ class UsersResource(Resource):
 
     async def list_skill_uris(self, user_id: str) -> builtins.list[str]:
         """The URIs of a user's skills (``GET /users/{id}/skills``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET", f"/users/{segment(user_id, 'user_id')}/skills", operation="GetUserSkills"
         )
         return parse_uris(body)
 
     async def get_skill(self, user_id: str, skill_id: str) -> Skill:
         """One skill of a user (``GET /users/{id}/skills/{skillId}``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET",
             f"/users/{segment(user_id, 'user_id')}/skills/{segment(skill_id, 'skill_id')}",
             operation="GetUserSkill",

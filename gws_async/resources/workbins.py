@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import builtins
+import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from .._exceptions import GwsError
 from .._streams import Waiter
 from ..events import WorkbinStateChangeMessage
 from ..results import OperationResult, WorkbinItem, WorkbinType
@@ -13,9 +15,12 @@ from ._base import Resource, segment
 from ._query import parse_uris, require
 
 if TYPE_CHECKING:
-    from .._client import GwsClient
+    from .._listener import Listener
+    from .._transport import Transport
 
 __all__ = ["WorkbinMedia", "WorkbinsResource"]
+
+log = logging.getLogger("gws_async.http")
 
 #: Media with their own Add*/Pull* operation on group workbins.
 WorkbinMedia = Literal[
@@ -55,9 +60,11 @@ class WorkbinsResource(Resource):
     ``/v2/me/workbins``) arrive for workbins the agent has :meth:`subscribe`-d to.
     """
 
-    def __init__(self, client: GwsClient) -> None:
-        super().__init__(client)
+    def __init__(self, transport: Transport, listener: Listener) -> None:
+        super().__init__(transport)
+        self._listener = listener
         self._subscribed: set[str] = set()
+        listener.on_session_renewed.append(self._resubscribe)
 
     @property
     def subscribed(self) -> frozenset[str]:
@@ -66,12 +73,12 @@ class WorkbinsResource(Resource):
 
     async def list(self) -> list[WorkbinType]:
         """The workbins available to the agent (``GetWorkbinTypesInfo``)."""
-        body = await self._client.request("GET", "/me/workbins", operation="GetWorkbinTypesInfo")
+        body = await self._transport.request("GET", "/me/workbins", operation="GetWorkbinTypesInfo")
         return [WorkbinType.model_validate(w) for w in body.get("workbins") or []]
 
     async def get_content(self, workbin_id: str) -> builtins.list[WorkbinItem]:
         """The interactions in a workbin, with their properties (``GetWorkbinContent``)."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET",
             f"/me/workbins/{segment(workbin_id, 'workbin_id')}/interactions",
             params={"fields": "*"},
@@ -81,7 +88,7 @@ class WorkbinsResource(Resource):
 
     async def get_content_uris(self, workbin_id: str) -> builtins.list[str]:
         """The URIs of the interactions in a workbin."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "GET",
             f"/me/workbins/{segment(workbin_id, 'workbin_id')}/interactions",
             operation="GetWorkbinContent",
@@ -91,7 +98,7 @@ class WorkbinsResource(Resource):
     async def add(self, workbin_id: str, interaction_id: str) -> OperationResult:
         """Put an interaction the agent owns into a personal workbin
         (``AddInteractionToWorkbin``). The result's ``uri`` is what :meth:`pull` takes."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "POST",
             f"/me/workbins/{segment(workbin_id, 'workbin_id')}/interactions",
             json_body={"interactionId": require(interaction_id, "interaction_id")},
@@ -122,7 +129,7 @@ class WorkbinsResource(Resource):
         }
         if save_lar is not None:
             body["saveLAR"] = "true" if save_lar else "false"
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST",
             f"/me/workbins/{segment(workbin_id, 'workbin_id')}",
             params=_group_query(agent_group, place_group),
@@ -140,7 +147,7 @@ class WorkbinsResource(Resource):
 
     async def pull_uri(self, uri: str) -> OperationResult:
         """:meth:`pull` given the item URI that :meth:`add` returned."""
-        body = await self._client.request(
+        body = await self._transport.request(
             "POST",
             "/me/interactions",
             json_body={"operationName": "PullInteractionFromWorkbin", "uri": require(uri, "uri")},
@@ -160,7 +167,7 @@ class WorkbinsResource(Resource):
         """Remove an interaction from an AgentGroup or PlaceGroup workbin
         (``PullInteraction`` or ``PullChat`` / ``PullEmail`` / ...)."""
         operation = _media_operation("Pull", media)
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST",
             f"/me/workbins/{segment(workbin_id, 'workbin_id')}",
             params=_group_query(agent_group, place_group),
@@ -193,7 +200,7 @@ class WorkbinsResource(Resource):
         }
         if nickname is not None:
             body["nickname"] = require(nickname, "nickname")
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST",
             f"/workbins/{segment(workbin_id, 'workbin_id')}",
             json_body=body,
@@ -220,10 +227,17 @@ class WorkbinsResource(Resource):
         for workbin_id in sorted(self._subscribed):
             await self._workbin_operation(workbin_id, "Subscribe")
 
+    async def _resubscribe(self) -> None:
+        if self._subscribed:
+            try:
+                await self.renew_subscriptions()
+            except GwsError as exc:
+                log.warning("could not renew the workbin subscriptions: %s", exc)
+
     def item_uri(self, workbin_id: str, interaction_id: str) -> str:
         """The URI GWS uses for an interaction in a personal workbin."""
         return (
-            f"{self._client.api_url}/me/workbins/{segment(workbin_id, 'workbin_id')}"
+            f"{self._transport.api_url}/me/workbins/{segment(workbin_id, 'workbin_id')}"
             f"/interactions/{segment(interaction_id, 'interaction_id')}"
         )
 
@@ -249,7 +263,7 @@ class WorkbinsResource(Resource):
                 and event.interaction.id == interaction_id
             )
 
-        return self._client.wait_for(WorkbinStateChangeMessage, check=check, timeout=timeout)
+        return self._listener.wait_for(WorkbinStateChangeMessage, check=check, timeout=timeout)
 
     async def add_and_wait(
         self, workbin_id: str, interaction_id: str, *, timeout: float | None = 30.0
@@ -267,7 +281,7 @@ class WorkbinsResource(Resource):
         return await _send_then_wait(self.pull(workbin_id, interaction_id), removed)
 
     async def _workbin_operation(self, workbin_id: str, operation: str) -> OperationResult:
-        answer = await self._client.request(
+        answer = await self._transport.request(
             "POST",
             f"/me/workbins/{segment(workbin_id, 'workbin_id')}",
             json_body={"operationName": operation},
