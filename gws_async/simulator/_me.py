@@ -17,8 +17,7 @@ from ._common import (
     select_fields,
 )
 from ._presence import CHANNELS, channel_resource, device_resource, skill_resources
-from ._render import interaction_resource
-from ._state import SimAgent
+from ._render import interaction_resource, user_resource
 
 __all__ = ["create_interaction", "setup"]
 
@@ -57,26 +56,11 @@ def create_interaction(
     return interaction.id
 
 
-def _user(request: web.Request, agent: SimAgent) -> dict[str, Any]:
-    return {
-        "id": agent.user_id,
-        "userName": agent.username,
-        "firstName": agent.first_name,
-        "lastName": agent.last_name,
-        "employeeId": agent.employee_id,
-        "roles": list(agent.roles),
-        "enabled": True,
-        "changePasswordOnFirstLogin": False,
-        "uri": f"{api_url(request)}/users/{agent.user_id}",
-        "path": f"/users/{agent.user_id}",
-    }
-
-
 async def _get_me(request: web.Request) -> web.Response:
     """GET /me, with ``subresources=*`` or a list of devices, channels, skills."""
     ctx = request.app[CONTEXT]
     agent = current_agent(request)
-    user = _user(request, agent)
+    user = user_resource(api_url(request), agent)
     wanted = {part.strip() for part in request.query.get("subresources", "").split(",")}
     if "*" in wanted:
         wanted = set(_SUBRESOURCES)

@@ -30,6 +30,7 @@ from ._common import (
     requested_fields,
     select_fields,
 )
+from ._render import skill_id
 from ._state import AgentPresence, SimAgent
 
 __all__ = [
@@ -172,8 +173,8 @@ def skill_resources(api: str, agent: SimAgent) -> list[dict[str, Any]]:
     """The agent's skills (the same for every agent)."""
     skills = []
     for skill in _SKILLS:
-        skill_id = uuid.uuid5(uuid.NAMESPACE_OID, f"skill/{skill['name']}").hex
-        skills.append({"id": skill_id, **skill, "uri": f"{api}/skills/{skill_id}"})
+        sid = skill_id(skill["name"])
+        skills.append({"id": sid, **skill, "uri": f"{api}/skills/{sid}"})
     return skills
 
 
@@ -457,9 +458,9 @@ async def _get_my_skills(request: web.Request) -> web.Response:
 
 
 async def _get_my_skill(request: web.Request) -> web.Response:
-    skill_id = request.match_info["skill_id"]
+    wanted = request.match_info["skill_id"]
     skills = skill_resources(api_url(request), current_agent(request))
-    found = next((s for s in skills if s["id"] == skill_id), None)
+    found = next((s for s in skills if s["id"] == wanted), None)
     if found is None:
-        fail(6, f"Unknown skill {skill_id}")
+        fail(6, f"Unknown skill {wanted}")
     return web.json_response({"statusCode": 0, "skill": found})

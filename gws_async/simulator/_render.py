@@ -1,9 +1,12 @@
-"""Wire representations of interactions, shaped after the spec's samples."""
+"""Wire representations that more than one section shows: users, skill ids and interactions,
+shaped after the spec's samples."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from ._state import SimAgent, SimInteraction, SimWorkbin
 
@@ -11,8 +14,11 @@ __all__ = [
     "interaction_properties",
     "interaction_resource",
     "media_kind",
+    "skill_id",
     "state_resource_v2",
     "timestamp",
+    "user_resource",
+    "user_uri",
     "workbin_content_item",
     "workitem_resource",
 ]
@@ -42,6 +48,39 @@ _WORKITEM_CAPABILITIES = [
     "SetInFocus",
     "Complete",
 ]
+
+
+def skill_id(name: str) -> str:
+    """The id of a default skill, the same in ``/skills``, ``/users/{id}/skills`` and
+    ``/me/skills``."""
+    return uuid.uuid5(uuid.NAMESPACE_OID, f"skill/{name}").hex
+
+
+def user_uri(api: str, agent: SimAgent) -> str:
+    """The ``uri`` of the agent's user resource under the API root ``api``."""
+    return f"{api}/users/{quote(agent.user_id, safe='')}"
+
+
+def user_resource(
+    api: str, agent: SimAgent, *, first_login: bool = False, do_not_disturb: str | None = None
+) -> dict[str, Any]:
+    """The agent as a user: ``GET /me`` and the Users API show the same fields, except
+    that only the Users API has ``doNotDisturb``."""
+    user: dict[str, Any] = {
+        "id": agent.user_id,
+        "userName": agent.username,
+        "firstName": agent.first_name,
+        "lastName": agent.last_name,
+        "employeeId": agent.employee_id,
+        "roles": list(agent.roles),
+        "enabled": True,
+    }
+    if do_not_disturb is not None:
+        user["doNotDisturb"] = do_not_disturb
+    user["changePasswordOnFirstLogin"] = first_login
+    user["uri"] = user_uri(api, agent)
+    user["path"] = f"/users/{quote(agent.user_id, safe='')}"
+    return user
 
 
 def media_kind(media: str) -> str:

@@ -10,13 +10,26 @@ import json
 from collections import deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
+from types import ModuleType, TracebackType
 from typing import Any
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from . import _calls, _interactions, _me, _presence, _provisioning, _workbins
+from . import (
+    _calls,
+    _contacts,
+    _features,
+    _interactions,
+    _me,
+    _presence,
+    _provisioning,
+    _recordings,
+    _settings,
+    _skills,
+    _users,
+    _workbins,
+)
 from ._bayeux import BayeuxServer
 from ._common import CONTEXT, SimContext, StatusError, current_session, logger, set_session
 from ._state import HttpSession, SimAgent, SimState, SimWorkbin, default_agents, default_workbins
@@ -27,6 +40,22 @@ _COOKIE = "JSESSIONID"
 _CSRF_HEADER = "X-CSRF-TOKEN"
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _DEFAULT_FAILURE_BODY = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+# The API sections, each adding its routes and operations in turn.
+_SECTIONS: tuple[ModuleType, ...] = (
+    _me,
+    _workbins,
+    _interactions,
+    _provisioning,
+    _users,
+    _skills,
+    _contacts,
+    _features,
+    _settings,
+    _recordings,
+    _presence,
+    _calls,
+)
 
 
 @dataclass
@@ -139,12 +168,8 @@ class GwsSimulator:
             app = web.Application(middlewares=[self._front, self._auth, self._errors])
             app[CONTEXT] = self._ctx
             self._ctx.tables.clear()
-            _me.setup(app, self._ctx)
-            _workbins.setup(app, self._ctx)
-            _interactions.setup(app, self._ctx)
-            _provisioning.setup(app, self._ctx)
-            _presence.setup(app, self._ctx)
-            _calls.setup(app, self._ctx)
+            for section in _SECTIONS:
+                section.setup(app, self._ctx)
             app.router.add_post(self._cometd_path, self._bayeux_handler)
             app.router.add_post(self._cometd_path + "/{suffix:.*}", self._bayeux_handler)
             app.on_shutdown.append(self._on_shutdown)
