@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..models import Call
 from ..results import OperationResult
 from ._base import Resource, segment
-from ._query import parse_uris, require
-
-if TYPE_CHECKING:
-    pass
+from ._query import require
 
 __all__ = ["CallsResource"]
+
+
+def _call_path(call_id: str) -> str:
+    return f"/me/calls/{segment(call_id, 'call_id')}"
 
 
 def _user_data(user_data: Mapping[str, Any]) -> dict[str, Any]:
@@ -37,26 +38,21 @@ class CallsResource(Resource):
 
     async def list(self) -> builtins.list[Call]:
         """The agent's calls (``GET /me/calls?fields=*``)."""
-        body = await self._transport.request(
-            "GET", "/me/calls", params={"fields": "*"}, operation="GetCalls"
+        return await self._list(
+            "/me/calls", "calls", Call, params={"fields": "*"}, operation="GetCalls"
         )
-        return [Call.model_validate(c) for c in body.get("calls") or []]
 
     async def list_uris(self) -> builtins.list[str]:
         """The URIs of the agent's calls (``GET /me/calls``)."""
-        body = await self._transport.request("GET", "/me/calls", operation="GetCalls")
-        return parse_uris(body)
+        return await self._uris("/me/calls", operation="GetCalls")
 
     async def get(self, call_id: str) -> Call:
         """One call (``GET /me/calls/{id}``)."""
-        body = await self._transport.request(
-            "GET", f"/me/calls/{segment(call_id, 'call_id')}", operation="GetCall"
-        )
-        return Call.model_validate(body.get("call", body))
+        return await self._one(_call_path(call_id), "call", Call, operation="GetCall")
 
     def uri(self, call_id: str) -> str:
         """The URI of a call, as ``complete_conference`` / ``swap_calls`` / ... take it."""
-        return f"{self._transport.api_url}/me/calls/{segment(call_id, 'call_id')}"
+        return f"{self._transport.api_url}{_call_path(call_id)}"
 
     # -- call control ---------------------------------------------------------------------
 
@@ -161,8 +157,9 @@ class CallsResource(Resource):
         return await self._operation(call_id, "DeleteUserDataPair", key=require(key, "key"))
 
     async def _operation(self, call_id: str, operation: str, **fields: Any) -> OperationResult:
-        path = f"/me/calls/{segment(call_id, 'call_id')}"
-        answer = await self._transport.request(
-            "POST", path, json_body={"operationName": operation, **fields}, operation=operation
+        return await self._perform(
+            "POST",
+            _call_path(call_id),
+            json_body={"operationName": operation, **fields},
+            operation=operation,
         )
-        return OperationResult.model_validate(answer)

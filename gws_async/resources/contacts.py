@@ -7,7 +7,7 @@ from typing import Any, Literal, get_args
 
 from ..results import Contact, OperationResult
 from ._base import Resource, segment
-from ._query import parse_items, parse_uris, require
+from ._query import require
 
 __all__ = ["ContactType", "ContactsResource"]
 
@@ -47,15 +47,13 @@ class ContactsResource(Resource):
             if not value.strip():
                 raise ValueError(f"the {key} filter is empty")
         params["fields"] = "*"
-        body = await self._transport.request(
-            "GET", "/contacts", params=params, operation="GetContacts"
+        return await self._list(
+            "/contacts", "contacts", Contact, params=params, operation="GetContacts"
         )
-        return parse_items(body, "contacts", Contact)
 
     async def list_uris(self) -> builtins.list[str]:
         """The URIs of every contact (``GET /contacts``)."""
-        body = await self._transport.request("GET", "/contacts", operation="GetContacts")
-        return parse_uris(body)
+        return await self._uris("/contacts", operation="GetContacts")
 
     async def create(self, name: str, phone_number: str) -> OperationResult:
         """Create a ``Custom`` contact (``POST /contacts``); the result has ``id`` and ``uri``."""
@@ -64,10 +62,7 @@ class ContactsResource(Resource):
             "type": "Custom",
             "phoneNumber": require(phone_number, "phone_number"),
         }
-        answer = await self._transport.request(
-            "POST", "/contacts", json_body=body, operation="CreateContact"
-        )
-        return OperationResult.model_validate(answer)
+        return await self._perform("POST", "/contacts", json_body=body, operation="CreateContact")
 
     async def update(
         self, contact_id: str, *, name: str | None = None, phone_number: str | None = None
@@ -80,17 +75,15 @@ class ContactsResource(Resource):
             body["phoneNumber"] = require(phone_number, "phone_number")
         if not body:
             raise ValueError("nothing to update")
-        answer = await self._transport.request(
+        return await self._perform(
             "PUT",
             f"/contacts/{segment(contact_id, 'contact_id')}",
             json_body=body,
             operation="UpdateContact",
         )
-        return OperationResult.model_validate(answer)
 
     async def delete(self, contact_id: str) -> OperationResult:
         """Remove a ``Custom`` contact (``DELETE /contacts/{id}``)."""
-        answer = await self._transport.request(
+        return await self._perform(
             "DELETE", f"/contacts/{segment(contact_id, 'contact_id')}", operation="DeleteContact"
         )
-        return OperationResult.model_validate(answer)

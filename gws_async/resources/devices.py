@@ -4,23 +4,13 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Any
 
 from ..models import Device
 from ..results import OperationResult
 from ._base import Resource, segment
-from ._query import parse_uris
-
-if TYPE_CHECKING:
-    pass
+from ._query import require
 
 __all__ = ["DevicesResource"]
-
-
-def _destination(destination: str) -> str:
-    if not isinstance(destination, str) or not destination.strip():
-        raise ValueError("destination is empty")
-    return destination
 
 
 class DevicesResource(Resource):
@@ -37,58 +27,54 @@ class DevicesResource(Resource):
         """The agent's devices (``GET /me/devices?fields=*``); another user's with
         ``user_id`` (``/users/{id}/devices``), the contact center's with ``all_devices``
         (``/devices``): both need the Contact Center Admin role."""
-        body = await self._transport.request(
-            "GET",
+        return await self._list(
             self._list_path(user_id, all_devices),
+            "devices",
+            Device,
             params={"fields": "*"},
             operation="GetDevices",
         )
-        return [Device.model_validate(d) for d in body.get("devices") or []]
 
     async def list_uris(
         self, *, user_id: str | None = None, all_devices: bool = False
     ) -> builtins.list[str]:
         """The URIs of the devices :meth:`list` would return."""
-        body = await self._transport.request(
-            "GET", self._list_path(user_id, all_devices), operation="GetDevices"
-        )
-        return parse_uris(body)
+        return await self._uris(self._list_path(user_id, all_devices), operation="GetDevices")
 
     async def get(self, device_id: str, *, mine: bool = False) -> Device:
         """One device (``GET /devices/{id}``, or ``/me/devices/{id}`` with ``mine``)."""
         prefix = "/me/devices" if mine else "/devices"
-        body = await self._transport.request(
-            "GET", f"{prefix}/{segment(device_id, 'device_id')}", operation="GetDevice"
+        return await self._one(
+            f"{prefix}/{segment(device_id, 'device_id')}", "device", Device, operation="GetDevice"
         )
-        return Device.model_validate(body.get("device", body))
 
     async def dnd_on(self, device_id: str) -> OperationResult:
         """``DoNotDisturbOn`` on one voice device."""
-        return await self._operation(device_id, {"operationName": "DoNotDisturbOn"})
+        return await self._operation(device_id, "DoNotDisturbOn")
 
     async def dnd_off(self, device_id: str) -> OperationResult:
         """``DoNotDisturbOff`` on one voice device."""
-        return await self._operation(device_id, {"operationName": "DoNotDisturbOff"})
+        return await self._operation(device_id, "DoNotDisturbOff")
 
     async def forward_calls_on(self, device_id: str, destination: str) -> OperationResult:
         """``ForwardCallsOn``: forward incoming calls to ``destination``."""
-        body = {"operationName": "ForwardCallsOn", "destination": _destination(destination)}
-        return await self._operation(device_id, body)
+        return await self._operation(
+            device_id, "ForwardCallsOn", destination=require(destination, "destination")
+        )
 
     async def forward_calls_off(self, device_id: str) -> OperationResult:
         """``ForwardCallsOff``: stop forwarding incoming calls."""
-        return await self._operation(device_id, {"operationName": "ForwardCallsOff"})
+        return await self._operation(device_id, "ForwardCallsOff")
 
     async def dial(self, device_id: str, destination: str) -> OperationResult:
         """``Dial``: a new call from the device to ``destination``
         (``POST /devices/{id}/calls``); ``CallStateChangeMessage``s follow."""
-        answer = await self._transport.request(
+        return await self._perform(
             "POST",
             f"/devices/{segment(device_id, 'device_id')}/calls",
-            json_body={"operationName": "Dial", "destination": _destination(destination)},
+            json_body={"operationName": "Dial", "destination": require(destination, "destination")},
             operation="Dial",
         )
-        return OperationResult.model_validate(answer)
 
     @staticmethod
     def _list_path(user_id: str | None, all_devices: bool) -> str:
@@ -98,9 +84,10 @@ class DevicesResource(Resource):
             return f"/users/{segment(user_id, 'user_id')}/devices"
         return "/devices" if all_devices else "/me/devices"
 
-    async def _operation(self, device_id: str, body: dict[str, Any]) -> OperationResult:
-        path = f"/devices/{segment(device_id, 'device_id')}"
-        answer = await self._transport.request(
-            "POST", path, json_body=body, operation=str(body["operationName"])
+    async def _operation(self, device_id: str, operation: str, **fields: str) -> OperationResult:
+        return await self._perform(
+            "POST",
+            f"/devices/{segment(device_id, 'device_id')}",
+            json_body={"operationName": operation, **fields},
+            operation=operation,
         )
-        return OperationResult.model_validate(answer)

@@ -6,7 +6,7 @@ import builtins
 
 from ..results import Feature, OperationResult
 from ._base import Resource, segment
-from ._query import Fields, fields_param, parse_items, parse_one, parse_uris
+from ._query import Fields, fields_param
 
 __all__ = ["FeaturesResource"]
 
@@ -16,40 +16,39 @@ class FeaturesResource(Resource):
 
     async def list(self, *, fields: Fields = "*") -> builtins.list[Feature]:
         """The features of the contact center (``GET /features?fields=*``)."""
-        body = await self._transport.request(
-            "GET", "/features", params=fields_param(fields), operation="GetFeatures"
+        return await self._list(
+            "/features", "features", Feature, params=fields_param(fields), operation="GetFeatures"
         )
-        return parse_items(body, "features", Feature)
 
     async def list_uris(self) -> builtins.list[str]:
         """The URIs of the contact center's features (``GET /features``)."""
-        body = await self._transport.request("GET", "/features", operation="GetFeatures")
-        return parse_uris(body)
+        return await self._uris("/features", operation="GetFeatures")
 
     async def get(self, feature_id: str) -> Feature:
         """One feature (``GET /features/{id}``)."""
-        body = await self._transport.request(
-            "GET", f"/features/{segment(feature_id, 'feature_id')}", operation="GetFeature"
+        return await self._one(
+            f"/features/{segment(feature_id, 'feature_id')}",
+            "feature",
+            Feature,
+            operation="GetFeature",
         )
-        return parse_one(body, "feature", Feature)
 
     async def delete(self, feature_id: str) -> OperationResult:
         """Remove a feature from the contact center (``DELETE /features/{id}``)."""
-        answer = await self._transport.request(
+        return await self._perform(
             "DELETE", f"/features/{segment(feature_id, 'feature_id')}", operation="DeleteFeature"
         )
-        return OperationResult.model_validate(answer)
 
     async def system_features(self, *, fields: Fields = "*") -> builtins.list[Feature]:
         """Every feature the system offers (``GET /system/features?fields=*``, admins)."""
-        body = await self._transport.request(
-            "GET", "/system/features", params=fields_param(fields), operation="GetSystemFeatures"
+        return await self._list(
+            "/system/features",
+            "features",
+            Feature,
+            params=fields_param(fields),
+            operation="GetSystemFeatures",
         )
-        return parse_items(body, "features", Feature)
 
     async def system_feature_uris(self) -> builtins.list[str]:
         """The URIs of every feature the system offers (``GET /system/features``)."""
-        body = await self._transport.request(
-            "GET", "/system/features", operation="GetSystemFeatures"
-        )
-        return parse_uris(body)
+        return await self._uris("/system/features", operation="GetSystemFeatures")

@@ -20,18 +20,15 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import ConfigDict
 
 from .._base import GwsModel
 from ..results import Interaction, OperationResult
 from ._base import Resource, segment
-from ._query import parse_uris, require
+from ._query import require
 from .attachments import AttachmentsResource
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "ChatNotificationType",
@@ -73,19 +70,22 @@ def _optional(value: str | None, name: str) -> str | None:
     return value
 
 
+def _interaction_path(interaction_id: str) -> str:
+    return f"/interactions/{segment(interaction_id, 'interaction_id')}"
+
+
 class _InteractionOperations(Resource):
     """Sends ``POST /me/interactions/{id}`` operations."""
 
     async def _operate(self, interaction_id: str, operation: str, **fields: Any) -> OperationResult:
         body: dict[str, Any] = {"operationName": operation}
         body.update({key: value for key, value in fields.items() if value is not None})
-        answer = await self._transport.request(
+        return await self._perform(
             "POST",
             f"/me/interactions/{segment(interaction_id, 'interaction_id')}",
             json_body=body,
             operation=operation,
         )
-        return OperationResult.model_validate(answer)
 
 
 class InteractionsResource(_InteractionOperations):
@@ -110,38 +110,40 @@ class InteractionsResource(_InteractionOperations):
 
     async def list_all(self) -> builtins.list[Interaction]:
         """Every active interaction of the contact center (``GET /interactions?fields=*``)."""
-        body = await self._transport.request(
-            "GET", "/interactions", params={"fields": "*"}, operation="GetInteractions"
+        return await self._list(
+            "/interactions",
+            "interactions",
+            Interaction,
+            params={"fields": "*"},
+            operation="GetInteractions",
         )
-        return [Interaction.model_validate(i) for i in body.get("interactions") or []]
 
     async def list_all_uris(self) -> builtins.list[str]:
         """The URIs of every active interaction of the contact center (``GET /interactions``)."""
-        body = await self._transport.request("GET", "/interactions", operation="GetInteractions")
-        return parse_uris(body)
+        return await self._uris("/interactions", operation="GetInteractions")
 
     async def list(self) -> builtins.list[Interaction]:
         """The interactions the agent is handling (``GET /me/interactions?fields=*``)."""
-        body = await self._transport.request(
-            "GET", "/me/interactions", params={"fields": "*"}, operation="GetMyInteractions"
+        return await self._list(
+            "/me/interactions",
+            "interactions",
+            Interaction,
+            params={"fields": "*"},
+            operation="GetMyInteractions",
         )
-        return [Interaction.model_validate(i) for i in body.get("interactions") or []]
 
     async def list_uris(self) -> builtins.list[str]:
         """The URIs of the interactions the agent is handling (``GET /me/interactions``)."""
-        body = await self._transport.request(
-            "GET", "/me/interactions", operation="GetMyInteractions"
-        )
-        return parse_uris(body)
+        return await self._uris("/me/interactions", operation="GetMyInteractions")
 
     async def get(self, interaction_id: str) -> Interaction:
         """One interaction's details (``GET /interactions/{id}``)."""
-        body = await self._transport.request(
-            "GET",
-            f"/interactions/{segment(interaction_id, 'interaction_id')}",
+        return await self._one(
+            _interaction_path(interaction_id),
+            "interaction",
+            Interaction,
             operation="GetInteraction",
         )
-        return Interaction.model_validate(body.get("interaction", body))
 
     async def update(self, interaction_id: str, changes: Mapping[str, Any]) -> OperationResult:
         """Update an interaction (``PUT /interactions/{id}``); ``changes`` is a partial
@@ -149,13 +151,12 @@ class InteractionsResource(_InteractionOperations):
         depends on the interaction's channel."""
         if not isinstance(changes, Mapping) or not changes:
             raise ValueError("changes is empty")
-        answer = await self._transport.request(
+        return await self._perform(
             "PUT",
-            f"/interactions/{segment(interaction_id, 'interaction_id')}",
+            _interaction_path(interaction_id),
             json_body=dict(changes),
             operation="UpdateInteraction",
         )
-        return OperationResult.model_validate(answer)
 
     # -- ownership --------------------------------------------------------------------------
 
@@ -327,10 +328,9 @@ class EmailOperations(_InteractionOperations):
             "interactionType": require(interaction_type, "interaction_type"),
             "interactionSubType": require(interaction_sub_type, "interaction_sub_type"),
         }
-        answer = await self._transport.request(
+        return await self._perform(
             "POST", "/me/interactions", json_body=body, operation="CreateEmail"
         )
-        return OperationResult.model_validate(answer)
 
 
 class ChatOperations(_InteractionOperations):

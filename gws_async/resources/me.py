@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..results import OperationResult, Skill, User
 from ._base import Resource, segment
-from ._query import b64, parse_uris
+from ._query import b64, require
 
 if TYPE_CHECKING:
     from .._transport import Transport
@@ -67,8 +67,7 @@ class MeResource(Resource):
             if not wanted or unknown:
                 raise ValueError(f"subresources must be among {sorted(_SUBRESOURCES)}")
             params = {"subresources": ",".join(dict.fromkeys(wanted))}
-        body = await self._transport.request("GET", "/me", params=params, operation="GetMe")
-        user = User.model_validate(body.get("user", body))
+        user = await self._one("/me", "user", User, params=params, operation="GetMe")
         self._user = user
         return user
 
@@ -108,14 +107,13 @@ class MeResource(Resource):
             "oldPassword": b64(old_password, "old_password"),
             "newPassword": b64(new_password, "new_password"),
         }
-        answer = await self._transport.request(
+        return await self._perform(
             "POST",
             "/me",
             params={"firstLogin": "true"} if first_login else None,
             json_body=body,
             operation="ChangePassword",
         )
-        return OperationResult.model_validate(answer)
 
     async def start_contact_center_session(
         self,
@@ -134,9 +132,7 @@ class MeResource(Resource):
             ("queue", "queue", queue),
         ):
             if value is not None:
-                if not isinstance(value, str) or not value.strip():
-                    raise ValueError(f"{name} is empty")
-                body[key] = value
+                body[key] = require(value, name)
         if channels is not None:
             if isinstance(channels, str):
                 raise ValueError("channels must be a list of channel names, not a str")
@@ -152,28 +148,24 @@ class MeResource(Resource):
 
     async def list_skills(self) -> builtins.list[Skill]:
         """The agent's skills (``GET /me/skills?fields=*``)."""
-        body = await self._transport.request(
-            "GET", "/me/skills", params={"fields": "*"}, operation="GetSkills"
+        return await self._list(
+            "/me/skills", "skills", Skill, params={"fields": "*"}, operation="GetSkills"
         )
-        return [Skill.model_validate(s) for s in body.get("skills") or []]
 
     async def list_skill_uris(self) -> builtins.list[str]:
         """The URIs of the agent's skills (``GET /me/skills``)."""
-        body = await self._transport.request("GET", "/me/skills", operation="GetSkills")
-        return parse_uris(body)
+        return await self._uris("/me/skills", operation="GetSkills")
 
     async def get_skill(self, skill_id: str) -> Skill:
         """One of the agent's skills (``GET /me/skills/{id}``)."""
-        body = await self._transport.request(
-            "GET", f"/me/skills/{segment(skill_id, 'skill_id')}", operation="GetSkill"
+        return await self._one(
+            f"/me/skills/{segment(skill_id, 'skill_id')}", "skill", Skill, operation="GetSkill"
         )
-        return Skill.model_validate(body.get("skill", body))
 
     async def _operation(self, operation: str) -> OperationResult:
         return await self._post({"operationName": operation})
 
     async def _post(self, body: dict[str, Any]) -> OperationResult:
-        answer = await self._transport.request(
+        return await self._perform(
             "POST", "/me", json_body=body, operation=str(body["operationName"])
         )
-        return OperationResult.model_validate(answer)

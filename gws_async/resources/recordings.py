@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 
 from ..results import Recording
 from ._base import Resource
-from ._query import parse_items
 
 __all__ = ["RecordingsResource", "format_time"]
 
@@ -72,7 +71,6 @@ class RecordingsResource(Resource):
             params["offset"] = str(offset)
         if limit is not None:
             params["limit"] = str(limit)
-        body = await self._transport.request(
-            "GET", "/recordings", params=params or None, operation="GetRecordings"
+        return await self._list(
+            "/recordings", "recordings", Recording, params=params or None, operation="GetRecordings"
         )
-        return parse_items(body, "recordings", Recording)

@@ -14,7 +14,7 @@ from ..results import (
     SettingsGroup,
 )
 from ._base import Resource
-from ._query import Fields, fields_param, parse_items, require
+from ._query import Fields, fields_param, require
 
 __all__ = ["AgentStateKind", "SettingsResource", "WorkMode"]
 
@@ -60,8 +60,7 @@ class SettingsResource(Resource):
 
     async def list(self) -> builtins.list[SettingsGroup]:
         """The settings groups of the contact center (``GET /settings``, admins)."""
-        body = await self._transport.request("GET", "/settings", operation="GetSettings")
-        return parse_items(body, "settings", SettingsGroup)
+        return await self._list("/settings", "settings", SettingsGroup, operation="GetSettings")
 
     async def general(self) -> GeneralSettings:
         """The ``general-settings`` group (``GET /settings/general-settings``)."""
@@ -69,14 +68,16 @@ class SettingsResource(Resource):
             "GET", "/settings/general-settings", operation="GetGeneralSettings"
         )
         settings: Any = body.get("settings", body)
+        # Unlike the other singular resources, this group may come as a one-item list.
         if isinstance(settings, builtins.list):
             settings = settings[0] if settings else {}
         return GeneralSettings.model_validate(settings)
 
     async def agent_states(self) -> builtins.list[AgentStateDefinition]:
         """Every agent state definition (``GET /settings/agent-states``)."""
-        body = await self._transport.request("GET", _AGENT_STATES, operation="GetAgentStates")
-        return parse_items(body, "settings", AgentStateDefinition)
+        return await self._list(
+            _AGENT_STATES, "settings", AgentStateDefinition, operation="GetAgentStates"
+        )
 
     async def create_agent_state(
         self,
@@ -99,10 +100,9 @@ class SettingsResource(Resource):
             body["workMode"] = work_mode
         if reason is not None:
             body["reason"] = require(reason, "reason")
-        answer = await self._transport.request(
+        return await self._perform(
             "POST", _AGENT_STATES, json_body=body, operation="CreateAgentState"
         )
-        return OperationResult.model_validate(answer)
 
     async def update_agent_state(
         self,
@@ -127,21 +127,19 @@ class SettingsResource(Resource):
             body["reason"] = require(reason, "reason")
         if len(body) == 1:
             raise ValueError("nothing to update")
-        answer = await self._transport.request(
+        return await self._perform(
             "PUT", _AGENT_STATES, json_body=body, operation="UpdateAgentState"
         )
-        return OperationResult.model_validate(answer)
 
     async def delete_agent_state(self, operation_name: str) -> OperationResult:
         """Remove a custom agent state (``DELETE /settings/agent-states`` with its
         ``operationName``)."""
-        answer = await self._transport.request(
+        return await self._perform(
             "DELETE",
             _AGENT_STATES,
             json_body={"operationName": require(operation_name, "operation_name")},
             operation="DeleteAgentState",
         )
-        return OperationResult.model_validate(answer)
 
     async def routing_templates(
         self, *, channel: str | None = None, version: str | None = None, fields: Fields = "*"
@@ -153,7 +151,10 @@ class SettingsResource(Resource):
             params["channel"] = require(channel, "channel")
         if version is not None:
             params["version"] = require(version, "version")
-        body = await self._transport.request(
-            "GET", "/system/routing-templates", params=params, operation="GetRoutingTemplates"
+        return await self._list(
+            "/system/routing-templates",
+            "routingTemplates",
+            RoutingTemplate,
+            params=params,
+            operation="GetRoutingTemplates",
         )
-        return parse_items(body, "routingTemplates", RoutingTemplate)

@@ -6,7 +6,7 @@ import builtins
 
 from ..results import Skill
 from ._base import Resource, segment
-from ._query import Fields, fields_param, parse_items, parse_one, parse_uris
+from ._query import Fields, fields_param
 
 __all__ = ["SkillsResource"]
 
@@ -16,19 +16,16 @@ class SkillsResource(Resource):
 
     async def list(self, *, fields: Fields = "*") -> builtins.list[Skill]:
         """Every skill with its fields (``GET /skills?fields=*``)."""
-        body = await self._transport.request(
-            "GET", "/skills", params=fields_param(fields), operation="GetSkills"
+        return await self._list(
+            "/skills", "skills", Skill, params=fields_param(fields), operation="GetSkills"
         )
-        return parse_items(body, "skills", Skill)
 
     async def list_uris(self) -> builtins.list[str]:
         """The URIs of every skill (``GET /skills``)."""
-        body = await self._transport.request("GET", "/skills", operation="GetSkills")
-        return parse_uris(body)
+        return await self._uris("/skills", operation="GetSkills")
 
     async def get(self, skill_id: str) -> Skill:
         """One skill (``GET /skills/{id}``)."""
-        body = await self._transport.request(
-            "GET", f"/skills/{segment(skill_id, 'skill_id')}", operation="GetSkill"
+        return await self._one(
+            f"/skills/{segment(skill_id, 'skill_id')}", "skill", Skill, operation="GetSkill"
         )
-        return parse_one(body, "skill", Skill)

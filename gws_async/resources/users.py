@@ -13,9 +13,6 @@ from ._query import (
     Subresources,
     b64,
     fields_param,
-    parse_items,
-    parse_one,
-    parse_uris,
     require,
     subresources_param,
 )
@@ -25,6 +22,10 @@ __all__ = ["Role", "UsersResource"]
 #: The roles the spec documents for users.
 Role = Literal["ROLE_ADMIN", "ROLE_AGENT"]
 _ROLES: frozenset[str] = frozenset(get_args(Role))
+
+
+def _user_path(user_id: str) -> str:
+    return f"/users/{segment(user_id, 'user_id')}"
 
 
 def _roles(roles: Sequence[Role]) -> list[str]:
@@ -50,24 +51,22 @@ class UsersResource(Resource):
         """Every user with its fields (``GET /users?fields=*``), with ``subresources``
         (``"*"`` or e.g. ``("skills", "devices")``) when asked."""
         params = {**fields_param(fields), **subresources_param(subresources)}
-        body = await self._transport.request("GET", "/users", params=params, operation="GetUsers")
-        return parse_items(body, "users", User)
+        return await self._list("/users", "users", User, params=params, operation="GetUsers")
 
     async def list_uris(self) -> builtins.list[str]:
         """The URIs of every user (``GET /users``)."""
-        body = await self._transport.request("GET", "/users", operation="GetUsers")
-        return parse_uris(body)
+        return await self._uris("/users", operation="GetUsers")
 
     async def get(self, user_id: str, *, subresources: Subresources | None = None) -> User:
         """One user (``GET /users/{id}``); ``subresources="*"`` or ``("skills", "devices")``
         adds those collections."""
-        body = await self._transport.request(
-            "GET",
-            f"/users/{segment(user_id, 'user_id')}",
+        return await self._one(
+            _user_path(user_id),
+            "user",
+            User,
             params=subresources_param(subresources) or None,
             operation="GetUser",
         )
-        return parse_one(body, "user", User)
 
     async def create(
         self,
@@ -91,10 +90,7 @@ class UsersResource(Resource):
             body["lastName"] = last_name
         if change_password_on_first_login is not None:
             body["changePasswordOnFirstLogin"] = change_password_on_first_login
-        answer = await self._transport.request(
-            "POST", "/users", json_body=body, operation="CreateUser"
-        )
-        return OperationResult.model_validate(answer)
+        return await self._perform("POST", "/users", json_body=body, operation="CreateUser")
 
     async def update(
         self,
@@ -117,32 +113,29 @@ class UsersResource(Resource):
             body["roles"] = _roles(roles)
         if not body:
             raise ValueError("nothing to update")
-        answer = await self._transport.request(
+        return await self._perform(
             "POST",
             f"/users/{segment(user_id, 'user_id')}",
             json_body=body,
             operation="UpdateUser",
         )
-        return OperationResult.model_validate(answer)
 
     async def delete(self, user_id: str) -> OperationResult:
         """Delete a user (``DELETE /users/{id}``)."""
-        answer = await self._transport.request(
+        return await self._perform(
             "DELETE", f"/users/{segment(user_id, 'user_id')}", operation="DeleteUser"
         )
-        return OperationResult.model_validate(answer)
 
     async def reset_password(self, user_id: str, new_password: str) -> OperationResult:
         """Set a user's password (``ResetPassword``, admins only); the password is sent
         base64-encoded. ``UserPasswordChangeSuccessful`` follows on ``/v2/users``."""
         body = {"operationName": "ResetPassword", "newPassword": b64(new_password, "new_password")}
-        answer = await self._transport.request(
+        return await self._perform(
             "POST",
             f"/users/{segment(user_id, 'user_id')}",
             json_body=body,
             operation="ResetPassword",
         )
-        return OperationResult.model_validate(answer)
 
     async def change_password(
         self, user_id: str, old_password: str, new_password: str
@@ -155,36 +148,32 @@ class UsersResource(Resource):
             "oldPassword": b64(old_password, "old_password"),
             "newPassword": b64(new_password, "new_password"),
         }
-        answer = await self._transport.request(
+        return await self._perform(
             "POST",
             f"/users/{segment(user_id, 'user_id')}",
             json_body=body,
             operation="ChangePassword",
         )
-        return OperationResult.model_validate(answer)
 
     async def list_skills(self, user_id: str, *, fields: Fields = "*") -> builtins.list[Skill]:
         """The skills of a user, with their level (``GET /users/{id}/skills``)."""
-        body = await self._transport.request(
-            "GET",
-            f"/users/{segment(user_id, 'user_id')}/skills",
+        return await self._list(
+            f"{_user_path(user_id)}/skills",
+            "skills",
+            Skill,
             params=fields_param(fields),
             operation="GetUserSkills",
         )
-        return parse_items(body, "skills", Skill)
 
     async def list_skill_uris(self, user_id: str) -> builtins.list[str]:
         """The URIs of a user's skills (``GET /users/{id}/skills``)."""
-        body = await self._transport.request(
-            "GET", f"/users/{segment(user_id, 'user_id')}/skills", operation="GetUserSkills"
-        )
-        return parse_uris(body)
+        return await self._uris(f"{_user_path(user_id)}/skills", operation="GetUserSkills")
 
     async def get_skill(self, user_id: str, skill_id: str) -> Skill:
         """One skill of a user (``GET /users/{id}/skills/{skillId}``)."""
-        body = await self._transport.request(
-            "GET",
-            f"/users/{segment(user_id, 'user_id')}/skills/{segment(skill_id, 'skill_id')}",
+        return await self._one(
+            f"{_user_path(user_id)}/skills/{segment(skill_id, 'skill_id')}",
+            "skill",
+            Skill,
             operation="GetUserSkill",
         )
-        return parse_one(body, "skill", Skill)

@@ -12,7 +12,7 @@ from .._streams import Waiter
 from ..events import WorkbinStateChangeMessage
 from ..results import OperationResult, WorkbinItem, WorkbinType
 from ._base import Resource, segment
-from ._query import parse_uris, require
+from ._query import require
 
 if TYPE_CHECKING:
     from .._listener import Listener
@@ -37,6 +37,14 @@ def _media_operation(verb: str, media: str | None, allowed: frozenset[str] = _ME
     if media not in allowed:
         raise ValueError(f"media must be one of {sorted(allowed)}, got {media!r}")
     return verb + media.capitalize()
+
+
+def _workbin_path(workbin_id: str) -> str:
+    return f"/me/workbins/{segment(workbin_id, 'workbin_id')}"
+
+
+def _content_path(workbin_id: str) -> str:
+    return f"{_workbin_path(workbin_id)}/interactions"
 
 
 def _group_query(agent_group: str | None, place_group: str | None) -> dict[str, str]:
@@ -73,38 +81,33 @@ class WorkbinsResource(Resource):
 
     async def list(self) -> list[WorkbinType]:
         """The workbins available to the agent (``GetWorkbinTypesInfo``)."""
-        body = await self._transport.request("GET", "/me/workbins", operation="GetWorkbinTypesInfo")
-        return [WorkbinType.model_validate(w) for w in body.get("workbins") or []]
+        return await self._list(
+            "/me/workbins", "workbins", WorkbinType, operation="GetWorkbinTypesInfo"
+        )
 
     async def get_content(self, workbin_id: str) -> builtins.list[WorkbinItem]:
         """The interactions in a workbin, with their properties (``GetWorkbinContent``)."""
-        body = await self._transport.request(
-            "GET",
-            f"/me/workbins/{segment(workbin_id, 'workbin_id')}/interactions",
+        return await self._list(
+            _content_path(workbin_id),
+            "interactions",
+            WorkbinItem,
             params={"fields": "*"},
             operation="GetWorkbinContent",
         )
-        return [WorkbinItem.model_validate(i) for i in body.get("interactions") or []]
 
     async def get_content_uris(self, workbin_id: str) -> builtins.list[str]:
         """The URIs of the interactions in a workbin."""
-        body = await self._transport.request(
-            "GET",
-            f"/me/workbins/{segment(workbin_id, 'workbin_id')}/interactions",
-            operation="GetWorkbinContent",
-        )
-        return parse_uris(body)
+        return await self._uris(_content_path(workbin_id), operation="GetWorkbinContent")
 
     async def add(self, workbin_id: str, interaction_id: str) -> OperationResult:
         """Put an interaction the agent owns into a personal workbin
         (``AddInteractionToWorkbin``). The result's ``uri`` is what :meth:`pull` takes."""
-        body = await self._transport.request(
+        return await self._perform(
             "POST",
-            f"/me/workbins/{segment(workbin_id, 'workbin_id')}/interactions",
+            _content_path(workbin_id),
             json_body={"interactionId": require(interaction_id, "interaction_id")},
             operation="AddInteractionToWorkbin",
         )
-        return OperationResult.model_validate(body)
 
     async def add_to_group(
         self,
@@ -122,21 +125,10 @@ class WorkbinsResource(Resource):
         given. ``save_lar`` records the agent for Last Agent Routing. The result carries
         the ``reference_id`` of the ``ItemAdded`` notification.
         """
-        operation = _media_operation("Add", media)
-        body: dict[str, Any] = {
-            "operationName": operation,
-            "id": require(interaction_id, "interaction_id"),
-        }
-        if save_lar is not None:
-            body["saveLAR"] = "true" if save_lar else "false"
-        answer = await self._transport.request(
-            "POST",
-            f"/me/workbins/{segment(workbin_id, 'workbin_id')}",
-            params=_group_query(agent_group, place_group),
-            json_body=body,
-            operation=operation,
+        extra = {} if save_lar is None else {"saveLAR": "true" if save_lar else "false"}
+        return await self._group_operation(
+            "Add", workbin_id, interaction_id, media, agent_group, place_group, extra
         )
-        return OperationResult.model_validate(answer)
 
     async def pull(self, workbin_id: str, interaction_id: str) -> OperationResult:
         """Take an interaction out of a personal workbin and own it
@@ -147,13 +139,12 @@ class WorkbinsResource(Resource):
 
     async def pull_uri(self, uri: str) -> OperationResult:
         """:meth:`pull` given the item URI that :meth:`add` returned."""
-        body = await self._transport.request(
+        return await self._perform(
             "POST",
             "/me/interactions",
             json_body={"operationName": "PullInteractionFromWorkbin", "uri": require(uri, "uri")},
             operation="PullInteractionFromWorkbin",
         )
-        return OperationResult.model_validate(body)
 
     async def pull_from_group(
         self,
@@ -166,18 +157,9 @@ class WorkbinsResource(Resource):
     ) -> OperationResult:
         """Remove an interaction from an AgentGroup or PlaceGroup workbin
         (``PullInteraction`` or ``PullChat`` / ``PullEmail`` / ...)."""
-        operation = _media_operation("Pull", media)
-        answer = await self._transport.request(
-            "POST",
-            f"/me/workbins/{segment(workbin_id, 'workbin_id')}",
-            params=_group_query(agent_group, place_group),
-            json_body={
-                "operationName": operation,
-                "id": require(interaction_id, "interaction_id"),
-            },
-            operation=operation,
+        return await self._group_operation(
+            "Pull", workbin_id, interaction_id, media, agent_group, place_group
         )
-        return OperationResult.model_validate(answer)
 
     async def pull_from_workbin(
         self,
@@ -200,13 +182,12 @@ class WorkbinsResource(Resource):
         }
         if nickname is not None:
             body["nickname"] = require(nickname, "nickname")
-        answer = await self._transport.request(
+        return await self._perform(
             "POST",
             f"/workbins/{segment(workbin_id, 'workbin_id')}",
             json_body=body,
             operation=operation,
         )
-        return OperationResult.model_validate(answer)
 
     async def subscribe(self, workbin_id: str) -> OperationResult:
         """Receive ``ItemAdded`` / ``ItemRemoved`` for this workbin
@@ -237,8 +218,8 @@ class WorkbinsResource(Resource):
     def item_uri(self, workbin_id: str, interaction_id: str) -> str:
         """The URI GWS uses for an interaction in a personal workbin."""
         return (
-            f"{self._transport.api_url}/me/workbins/{segment(workbin_id, 'workbin_id')}"
-            f"/interactions/{segment(interaction_id, 'interaction_id')}"
+            f"{self._transport.api_url}{_content_path(workbin_id)}"
+            f"/{segment(interaction_id, 'interaction_id')}"
         )
 
     # -- awaiting the notifications -------------------------------------------------------
@@ -281,13 +262,37 @@ class WorkbinsResource(Resource):
         return await _send_then_wait(self.pull(workbin_id, interaction_id), removed)
 
     async def _workbin_operation(self, workbin_id: str, operation: str) -> OperationResult:
-        answer = await self._transport.request(
+        return await self._perform(
             "POST",
-            f"/me/workbins/{segment(workbin_id, 'workbin_id')}",
+            _workbin_path(workbin_id),
             json_body={"operationName": operation},
             operation=f"{operation}WorkbinEvents",
         )
-        return OperationResult.model_validate(answer)
+
+    async def _group_operation(
+        self,
+        verb: str,
+        workbin_id: str,
+        interaction_id: str,
+        media: str | None,
+        agent_group: str | None,
+        place_group: str | None,
+        extra: dict[str, str] | None = None,
+    ) -> OperationResult:
+        # AddInteraction / PullInteraction and their per-media forms share one shape.
+        operation = _media_operation(verb, media)
+        body = {
+            "operationName": operation,
+            "id": require(interaction_id, "interaction_id"),
+            **(extra or {}),
+        }
+        return await self._perform(
+            "POST",
+            _workbin_path(workbin_id),
+            params=_group_query(agent_group, place_group),
+            json_body=body,
+            operation=operation,
+        )
 
 
 async def _send_then_wait(
