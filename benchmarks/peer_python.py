@@ -6,9 +6,8 @@
 Same line protocol as node/client.mjs: ``READY`` once subscribed, then ``RESULT {json}``
 after ``count`` messages reached the consumer (or on ``STOP`` from stdin).
 
-* ``gws``: gws-async's :class:`~gws_async.bayeux.BayeuxClient` on a shared aiohttp
-  session, each message decoded with :func:`~gws_async.events.decode_event` and handed to
-  an :class:`~gws_async._streams.EventHub`, exactly as ``GwsClient._on_message`` does; the
+* ``gws``: gws-async's own listener (``gws_async._listener.Listener``: the Bayeux client
+  on a shared aiohttp session, decoding, the event hub), as ``GwsClient`` runs it; the
   consumer iterates a stream of :class:`~gws_async.events.WorkbinStateChangeMessage`.
 * ``aiocometd``: aiocometd-ng's ``Client`` (long-polling), plain dicts from
   ``async for message in client``.
@@ -70,46 +69,46 @@ class Tally:
 
 async def _run_gws(args: argparse.Namespace, tally: Tally, ready: Callable[[], None]) -> None:
     import aiohttp
+    from yarl import URL
 
-    from gws_async._streams import EventHub
-    from gws_async.bayeux import BayeuxClient, Message
-    from gws_async.events import UnknownEvent, WorkbinStateChangeMessage, decode_event
+    from gws_async._listener import Listener
+    from gws_async._transport import Transport
+    from gws_async.events import WorkbinStateChangeMessage
 
-    hub = EventHub()
-    unknown = 0
-    client: BayeuxClient | None = None
-
-    async def on_message(message: Message) -> None:
-        # What GwsClient._on_message does.
-        nonlocal unknown
-        channel = message.get("channel")
-        topic = channel if isinstance(channel, str) else ""
-        event = decode_event(topic, message.get("data"))
-        if isinstance(event, UnknownEvent):
-            unknown += 1
-        deadline = client.dispatch_deadline if client is not None else None
-        await hub.publish(event, deadline=deadline)
-
-    async def consume() -> None:
-        async with hub.stream((WorkbinStateChangeMessage,)) as stream:
-            async for event in stream:
-                extra = event.model_extra or {}
-                tally.see(extra.get("seq"), extra.get("sentAt"))
-                if tally.done.is_set():
-                    return
-
+    url = URL(args.url)
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=jar) as session:
-        consumer = asyncio.create_task(consume())
-        await asyncio.sleep(0)
-        client = BayeuxClient(session, args.url, on_message=on_message)
-        async with client:
-            await client.subscribe(args.channel)
-            ready()
-            await tally.done.wait()
-        consumer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await consumer
+        # The client's own listener on a transport pointed at the CometD server: the same
+        # code path as GwsClient's, from the socket to the stream.
+        transport = Transport(
+            str(url.origin()), "bench", "bench", cometd_path=url.path, session=session
+        )
+        listener = Listener(transport)
+        try:
+            async with listener.stream(
+                (WorkbinStateChangeMessage,),
+                topics=[args.channel],
+                check=None,
+                maxsize=None,
+                overflow=None,
+            ) as stream:
+                ready()
+
+                async def consume() -> None:
+                    async for event in stream:
+                        extra = event.model_extra or {}
+                        tally.see(extra.get("seq"), extra.get("sentAt"))
+                        if tally.done.is_set():
+                            return
+
+                consumer = asyncio.create_task(consume())
+                await tally.done.wait()  # every message seen, or STOP
+                consumer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await consumer
+        finally:
+            await listener.close()
+    unknown = listener.stats.unknown_events
     if unknown:
         print(f"{unknown} notification(s) did not decode", file=sys.stderr)
 
