@@ -12,6 +12,7 @@ __all__ = [
     "Fields",
     "Subresources",
     "b64",
+    "change_password_body",
     "fields_param",
     "parse_items",
     "parse_one",
@@ -82,3 +83,12 @@ def b64(password: str, name: str) -> str:
     if not isinstance(password, str) or password == "":
         raise ValueError(f"{name} is empty")
     return base64.b64encode(password.encode("utf-8")).decode("ascii")
+
+
+def change_password_body(old_password: str, new_password: str) -> dict[str, str]:
+    """The ``ChangePassword`` operation, sent on ``/me`` and on ``/users/{id}`` alike."""
+    return {
+        "operationName": "ChangePassword",
+        "oldPassword": b64(old_password, "old_password"),
+        "newPassword": b64(new_password, "new_password"),
+    }

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..results import OperationResult, Skill, User
 from ._base import Resource, segment
-from ._query import b64, require
+from ._query import change_password_body, require
 
 if TYPE_CHECKING:
     from .._transport import Transport
@@ -102,16 +102,11 @@ class MeResource(Resource):
         """``ChangePassword``: the passwords are base64-encoded here. The outcome arrives
         on ``/v2/me`` (``PasswordChangeSuccessful`` or ``PasswordChangeError``); use the new
         password for the next login. ``first_login`` sends ``?firstLogin=true``."""
-        body = {
-            "operationName": "ChangePassword",
-            "oldPassword": b64(old_password, "old_password"),
-            "newPassword": b64(new_password, "new_password"),
-        }
         return await self._perform(
             "POST",
             "/me",
             params={"firstLogin": "true"} if first_login else None,
-            json_body=body,
+            json_body=change_password_body(old_password, new_password),
             operation="ChangePassword",
         )
 

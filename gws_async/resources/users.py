@@ -12,6 +12,7 @@ from ._query import (
     Fields,
     Subresources,
     b64,
+    change_password_body,
     fields_param,
     require,
     subresources_param,
@@ -115,16 +116,14 @@ class UsersResource(Resource):
             raise ValueError("nothing to update")
         return await self._perform(
             "POST",
-            f"/users/{segment(user_id, 'user_id')}",
+            _user_path(user_id),
             json_body=body,
             operation="UpdateUser",
         )
 
     async def delete(self, user_id: str) -> OperationResult:
         """Delete a user (``DELETE /users/{id}``)."""
-        return await self._perform(
-            "DELETE", f"/users/{segment(user_id, 'user_id')}", operation="DeleteUser"
-        )
+        return await self._perform("DELETE", _user_path(user_id), operation="DeleteUser")
 
     async def reset_password(self, user_id: str, new_password: str) -> OperationResult:
         """Set a user's password (``ResetPassword``, admins only); the password is sent
@@ -132,7 +131,7 @@ class UsersResource(Resource):
         body = {"operationName": "ResetPassword", "newPassword": b64(new_password, "new_password")}
         return await self._perform(
             "POST",
-            f"/users/{segment(user_id, 'user_id')}",
+            _user_path(user_id),
             json_body=body,
             operation="ResetPassword",
         )
@@ -143,15 +142,10 @@ class UsersResource(Resource):
         """Change a user's password knowing the old one (``ChangePassword`` on
         ``/users/{id}``, supervisors and admins). Both are sent base64-encoded; the outcome
         arrives on ``/v2/users``."""
-        body = {
-            "operationName": "ChangePassword",
-            "oldPassword": b64(old_password, "old_password"),
-            "newPassword": b64(new_password, "new_password"),
-        }
         return await self._perform(
             "POST",
-            f"/users/{segment(user_id, 'user_id')}",
-            json_body=body,
+            _user_path(user_id),
+            json_body=change_password_body(old_password, new_password),
             operation="ChangePassword",
         )
 
