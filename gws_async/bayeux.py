@@ -28,89 +28,34 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 import aiohttp
-from yarl import URL
 
-from . import _json
 from ._backoff import Backoff
-from ._exceptions import (
-    AuthenticationError,
-    BayeuxError,
-    GwsApiError,
-    GwsConnectionError,
-    GwsError,
-    InvalidResponseError,
-    connection_error,
-    error_from_response,
+from ._bayeux_wire import (
+    META_CONNECT,
+    META_DISCONNECT,
+    META_HANDSHAKE,
+    META_SUBSCRIBE,
+    META_UNSUBSCRIBE,
+    Advice,
+    BayeuxWire,
+    Extension,
+    Message,
+    error_text,
+    is_unknown_client,
 )
-from ._json import decode_body
+from ._exceptions import AuthenticationError, BayeuxError, GwsApiError, GwsConnectionError, GwsError
 
 __all__ = ["Advice", "BayeuxClient", "Extension", "Message"]
 
 log = logging.getLogger("gws_async.bayeux")
 
-#: One Bayeux message, as it is on the wire.
-Message = dict[str, Any]
-
-_META_HANDSHAKE = "/meta/handshake"
-_META_CONNECT = "/meta/connect"
-_META_SUBSCRIBE = "/meta/subscribe"
-_META_UNSUBSCRIBE = "/meta/unsubscribe"
-_META_DISCONNECT = "/meta/disconnect"
 
 # close() promises to return within a second, whatever the server does.
 _DISCONNECT_TIMEOUT = 0.5
-
-
-class Extension:
-    """Hooks that see every batch of messages going out or coming in.
-
-    Subclass and override either method; both may change the messages and the headers in
-    place (e.g. add an ``ext`` field, a CSRF header, or read a token from a response).
-    """
-
-    async def outgoing(self, messages: list[Message], headers: dict[str, str]) -> None:
-        """Called before a batch is sent, with the request headers."""
-
-    async def incoming(self, messages: list[Message], headers: Mapping[str, str]) -> None:
-        """Called after a batch is received, with the response headers (and with no
-        messages for an HTTP error answer, whose headers may matter too)."""
-
-
-@dataclass(frozen=True)
-class Advice:
-    """The server's ``advice``: how and when to reconnect."""
-
-    reconnect: str = "retry"
-    interval: float = 0.0
-    """Seconds to wait before the next ``/meta/connect``."""
-    timeout: float = 30.0
-    """Seconds the server may hold a ``/meta/connect``."""
-    max_interval: float = 10.0
-    """Seconds the server waits for the next ``/meta/connect`` before it expires the
-    session (CometD's default is 10 s)."""
-
-    def updated(self, raw: Any) -> Advice:
-        """A copy with the fields a server's ``advice`` object sets."""
-        if not isinstance(raw, dict):
-            return self
-        reconnect = raw.get("reconnect", self.reconnect)
-        return Advice(
-            reconnect=reconnect if reconnect in ("retry", "handshake", "none") else self.reconnect,
-            interval=_millis(raw.get("interval"), self.interval),
-            timeout=_millis(raw.get("timeout"), self.timeout),
-            max_interval=_millis(raw.get("maxInterval"), self.max_interval),
-        )
-
-
-def _millis(value: Any, default: float) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return float(value) / 1000.0
-    return default
 
 
 class _SessionLost(Exception):
@@ -118,7 +63,7 @@ class _SessionLost(Exception):
 
     def __init__(self, cause: BaseException | None = None) -> None:
         super().__init__(str(cause) if cause else "session lost")
-        self.cause = cause or BayeuxError(_META_CONNECT, "402::session lost")
+        self.cause = cause or BayeuxError(META_CONNECT, "402::session lost")
 
 
 class BayeuxClient:
@@ -166,14 +111,9 @@ class BayeuxClient:
     ) -> None:
         self._session = session
         self.url = url
-        try:
-            self._path = URL(url).path or "/"
-        except ValueError:
-            self._path = "<invalid url>"
         self._on_message = on_message
         self._on_batch = on_batch
-        self._extensions = list(extensions)
-        self._headers = dict(headers or {})
+        self._wire = BayeuxWire(session, url, headers=headers or {}, extensions=extensions)
         self._backoff = backoff or Backoff()
         self._request_timeout = request_timeout
         self._network_allowance = network_allowance
@@ -270,7 +210,7 @@ class BayeuxClient:
         # Remember them first: a handshake that happens meanwhile re-subscribes them too.
         self._subscriptions.update(new)
         try:
-            await self._meta_request(_META_SUBSCRIBE, {"subscription": new})
+            await self._meta_request(META_SUBSCRIBE, {"subscription": new})
         except BaseException:
             self._subscriptions.difference_update(new)
             raise
@@ -282,7 +222,7 @@ class BayeuxClient:
             return
         self._subscriptions.difference_update(gone)
         if self._client_id is not None and not self._closing:
-            await self._meta_request(_META_UNSUBSCRIBE, {"subscription": gone})
+            await self._meta_request(META_UNSUBSCRIBE, {"subscription": gone})
 
     async def publish(self, channel: str, data: Any) -> None:
         """Publish ``data`` on ``channel`` (for servers that accept client publishes)."""
@@ -307,7 +247,7 @@ class BayeuxClient:
         self._handshaken.clear()
         self._connected = False
         if client_id is not None and not self._session.closed:
-            message = {"channel": _META_DISCONNECT, "clientId": client_id, "id": self._next_id()}
+            message = {"channel": META_DISCONNECT, "clientId": client_id, "id": self._next_id()}
             try:
                 await self._exchange([message], timeout=_DISCONNECT_TIMEOUT)
             except (GwsError, asyncio.CancelledError):
@@ -334,7 +274,7 @@ class BayeuxClient:
         self._handshaken.clear()
         self._client_id = None
         message: Message = {
-            "channel": _META_HANDSHAKE,
+            "channel": META_HANDSHAKE,
             "version": "1.0",
             "minimumVersion": "1.0",
             "supportedConnectionTypes": ["long-polling"],
@@ -344,7 +284,7 @@ class BayeuxClient:
         self._advice = self._advice.updated(reply.get("advice"))
         client_id = reply.get("clientId")
         if reply.get("successful") is not True or not isinstance(client_id, str):
-            raise BayeuxError(_META_HANDSHAKE, _error_text(reply))
+            raise BayeuxError(META_HANDSHAKE, error_text(reply))
         self._client_id = client_id
         self._first_connect = True
         self.handshakes += 1
@@ -354,7 +294,7 @@ class BayeuxClient:
     async def _resubscribe(self) -> None:
         if self._subscriptions:
             channels = sorted(self._subscriptions)
-            await self._meta_request(_META_SUBSCRIBE, {"subscription": channels}, wait=False)
+            await self._meta_request(META_SUBSCRIBE, {"subscription": channels}, wait=False)
             log.info("re-subscribed %d channel(s) after handshake", len(channels))
 
     async def _meta_request(self, channel: str, fields: Message, *, wait: bool = True) -> Message:
@@ -369,15 +309,15 @@ class BayeuxClient:
             reply = await self._request_reply(message, timeout=self._request_timeout)
             if reply.get("successful") is True:
                 return reply
-            if _is_unknown_client(reply):
+            if is_unknown_client(reply):
                 if not wait:
-                    raise _SessionLost(BayeuxError(channel, _error_text(reply)))
+                    raise _SessionLost(BayeuxError(channel, error_text(reply)))
                 if attempt == 1:
                     # The server dropped the session: let the connect loop handshake (which
                     # re-subscribes everything), then retry this request once.
                     self._session_lost()
                     continue
-            raise BayeuxError(channel, _error_text(reply))
+            raise BayeuxError(channel, error_text(reply))
         raise AssertionError("unreachable")
 
     async def _wait_handshaken(self, channel: str) -> None:
@@ -478,7 +418,7 @@ class BayeuxClient:
 
     async def _connect_once(self) -> None:
         message: Message = {
-            "channel": _META_CONNECT,
+            "channel": META_CONNECT,
             "clientId": self._client_id,
             "connectionType": "long-polling",
             "id": self._next_id(),
@@ -492,13 +432,13 @@ class BayeuxClient:
         reply = await self._request_reply(message, timeout=timeout)
         self._advice = self._advice.updated(reply.get("advice"))
         if reply.get("successful") is not True:
-            if _is_unknown_client(reply):
-                raise _SessionLost(BayeuxError(_META_CONNECT, _error_text(reply)))
-            raise BayeuxError(_META_CONNECT, _error_text(reply))
+            if is_unknown_client(reply):
+                raise _SessionLost(BayeuxError(META_CONNECT, error_text(reply)))
+            raise BayeuxError(META_CONNECT, error_text(reply))
         if self._advice.reconnect == "handshake":
-            raise _SessionLost(BayeuxError(_META_CONNECT, None, "the server advised handshake"))
+            raise _SessionLost(BayeuxError(META_CONNECT, None, "the server advised handshake"))
         if self._advice.reconnect == "none":
-            raise BayeuxError(_META_CONNECT, None, "the server advised reconnect: none")
+            raise BayeuxError(META_CONNECT, None, "the server advised reconnect: none")
 
     async def _give_up(self, exc: BaseException) -> None:
         log.error("Bayeux client stopped: %s", exc)
@@ -512,7 +452,7 @@ class BayeuxClient:
 
     async def _exchange(self, messages: list[Message], *, timeout: float) -> list[Message]:
         """POST one batch, hand its data messages forward, return its replies."""
-        batch = await self._post(messages, timeout=timeout)
+        batch = await self._wire.post(messages, timeout=timeout)
         replies: list[Message] = []
         data: list[Message] = []
         for message in batch:
@@ -527,46 +467,6 @@ class BayeuxClient:
             deadline = asyncio.get_running_loop().time() + self.dispatch_budget
             await self._dispatch(data, deadline)
         return replies
-
-    async def _post(self, messages: list[Message], *, timeout: float) -> list[Message]:
-        """POST one batch through the extensions; the answer's messages, or the error."""
-        headers = {"Content-Type": "application/json;charset=UTF-8", **self._headers}
-        for ext in self._extensions:
-            await ext.outgoing(messages, headers)
-        path = self._path
-        try:
-            async with self._session.post(
-                self.url,
-                data=_json.dumps(messages),
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=timeout),
-            ) as resp:
-                body = await resp.read()
-                status = resp.status
-                response_headers = resp.headers
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            raise connection_error("POST", path, exc, timeout) from exc
-        decoded, text = decode_body(body)
-        if status >= 300:
-            # The hooks see an error's headers too: a 403 for a stale CSRF token carries
-            # the fresh one, and the retry must use it.
-            for ext in self._extensions:
-                await ext.incoming([], response_headers)
-            error = error_from_response("POST", path, status, decoded, text)
-            raise error or GwsApiError("POST", path, status)
-        if isinstance(decoded, dict):
-            decoded = [decoded]
-        if not isinstance(decoded, list):
-            shape = "not JSON" if decoded is None else f"a JSON {type(decoded).__name__}"
-            raise InvalidResponseError(
-                "POST", path, status, server_message=f"Bayeux answer is {shape}, not an array"
-            )
-        batch: list[Message] = [m for m in decoded if isinstance(m, dict)]
-        if len(batch) != len(decoded):
-            log.warning("dropped %d Bayeux item(s) that are not objects", len(decoded) - len(batch))
-        for ext in self._extensions:
-            await ext.incoming(batch, response_headers)
-        return batch
 
     async def _dispatch(self, messages: list[Message], deadline: float) -> None:
         # Two responses (a connect and a subscribe) can carry data at once: keep one order.
@@ -593,13 +493,3 @@ class BayeuxClient:
                         )
             finally:
                 self._dispatch_deadline = None
-
-
-def _is_unknown_client(reply: Message) -> bool:
-    error = reply.get("error")
-    return isinstance(error, str) and error.startswith("402:")
-
-
-def _error_text(reply: Message) -> str | None:
-    error = reply.get("error")
-    return error if isinstance(error, str) else None
