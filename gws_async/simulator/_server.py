@@ -10,26 +10,13 @@ import json
 from collections import deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import Any
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from . import (
-    _calls,
-    _contacts,
-    _features,
-    _interactions,
-    _me,
-    _presence,
-    _provisioning,
-    _recordings,
-    _settings,
-    _skills,
-    _users,
-    _workbins,
-)
+from . import _calls, _chat, _email, _me, _sections, _workbins
 from ._bayeux import BayeuxServer
 from ._common import CONTEXT, SimContext, StatusError, current_session, logger, set_session
 from ._state import HttpSession, SimAgent, SimState, SimWorkbin, default_agents, default_workbins
@@ -40,22 +27,6 @@ _COOKIE = "JSESSIONID"
 _CSRF_HEADER = "X-CSRF-TOKEN"
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _DEFAULT_FAILURE_BODY = "<html><body><h1>502 Bad Gateway</h1></body></html>"
-
-# The API sections, each adding its routes and operations in turn.
-_SECTIONS: tuple[ModuleType, ...] = (
-    _me,
-    _workbins,
-    _interactions,
-    _provisioning,
-    _users,
-    _skills,
-    _contacts,
-    _features,
-    _settings,
-    _recordings,
-    _presence,
-    _calls,
-)
 
 
 @dataclass
@@ -168,8 +139,7 @@ class GwsSimulator:
             app = web.Application(middlewares=[self._front, self._auth, self._errors])
             app[CONTEXT] = self._ctx
             self._ctx.tables.clear()
-            for section in _SECTIONS:
-                section.setup(app, self._ctx)
+            _sections.setup(app, self._ctx)
             app.router.add_post(self._cometd_path, self._bayeux_handler)
             app.router.add_post(self._cometd_path + "/{suffix:.*}", self._bayeux_handler)
             app.on_shutdown.append(self._on_shutdown)
@@ -323,11 +293,11 @@ class GwsSimulator:
         The transcript starts with the customer's PARTY_JOINED (``nickname``) and, unless
         ``message`` is empty, a NEW_MESSAGE; it arrives with the agent's Accept.
         """
-        return _interactions.offer_chat(self._ctx, username, nickname=nickname, message=message)
+        return _chat.offer_chat(self._ctx, username, nickname=nickname, message=message)
 
     def customer_says(self, interaction_id: str, text: str) -> None:
         """The chat's customer writes ``text``: a NEW_MESSAGE to the agents in the chat."""
-        _interactions.customer_says(self._ctx, interaction_id, text)
+        _chat.customer_says(self._ctx, interaction_id, text)
 
     def deliver_email(
         self,
@@ -339,7 +309,7 @@ class GwsSimulator:
         to_address: str = "support@example.com",
     ) -> str:
         """An inbound e-mail offered to ``username`` (state ``Invited``); returns its id."""
-        return _interactions.deliver_email(
+        return _email.deliver_email(
             self._ctx,
             username,
             subject=subject,

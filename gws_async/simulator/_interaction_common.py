@@ -1,0 +1,207 @@
+"""What the interaction sections share: answer styles, the interaction as notified, and the
+checks the operations make.
+
+Notifications go to ``/v2/me/interactions`` as ``InteractionStateMessage``. Every operation
+that publishes one answers with a ``referenceId`` that the notification repeats, so
+clients can match them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from ._common import (
+    TOPIC_INTERACTIONS,
+    OperationCall,
+    OperationHandler,
+    SimContext,
+    StatusError,
+    fail,
+)
+from ._render import interaction_resource
+from ._state import SimAgent, SimInteraction
+
+__all__ = [
+    "ME_INTERACTION",
+    "agent_chat_id",
+    "chat_event",
+    "check_media",
+    "check_owned",
+    "check_participant",
+    "find_agent",
+    "interaction_of",
+    "lookup",
+    "notify",
+    "ok",
+    "participants",
+    "required_string",
+    "resource_of",
+    "status_text",
+]
+
+#: The operation table of ``POST /me/interactions/{id}``.
+ME_INTERACTION = "/me/interactions/{id}"
+# What an e-mail draft (ReplyCreated) allows, instead of the inbound e-mail's capabilities.
+_REPLY_CAPABILITIES = ["Cancel", "Send", "PlaceInWorkbin", "UpdateProperties", "LinkAttachment"]
+
+# -- answer styles --------------------------------------------------------------------------
+
+
+def status_text(handler: OperationHandler) -> OperationHandler:
+    """Failures as ``{"status": "error", "errorDescription"}`` (plus the statusCode)."""
+
+    async def wrapped(call: OperationCall) -> web.Response:
+        try:
+            return await handler(call)
+        except StatusError as exc:
+            return web.json_response(
+                {
+                    "status": "error",
+                    "errorDescription": exc.message,
+                    "statusCode": exc.status_code,
+                }
+            )
+
+    return wrapped
+
+
+def ok(reference_id: int, **extra: Any) -> web.Response:
+    """The status text success: ``{"status": "ok", ...extra, "referenceId": N}``."""
+    return web.json_response({"status": "ok", **extra, "referenceId": reference_id})
+
+
+# -- rendering and notifications -------------------------------------------------------------
+
+
+def resource_of(interaction: SimInteraction) -> dict[str, Any]:
+    """The interaction as the Interactions API shows it: an invited e-mail shows only its
+    subject, a draft reply the draft's capabilities."""
+    resource = interaction_resource(interaction)
+    if interaction.media == "email":
+        if interaction.state == "Invited":
+            resource["email_object"] = {
+                "subject": interaction.email.get("Subject"),
+                "interactionId": interaction.id,
+            }
+        if interaction.state == "ReplyCreated":
+            resource["capabilities"] = list(_REPLY_CAPABILITIES)
+    return resource
+
+
+def notify(
+    ctx: SimContext,
+    username: str,
+    interaction: SimInteraction,
+    *,
+    reference_id: int | None,
+    state: str | None = None,
+    chat: list[dict[str, Any]] | None = None,
+) -> None:
+    """``InteractionStateMessage`` to ``username``, with ``state`` and ``chat`` events
+    overriding or adding to the interaction's own."""
+    data: dict[str, Any] = {"messageType": "InteractionStateMessage", **resource_of(interaction)}
+    if state is not None:
+        data["state"] = state
+        if state in ("Revoked", "Sent", "LeftConference"):
+            data["capabilities"] = []
+    if chat is not None:
+        data["chat_notifications"] = chat
+    if reference_id is not None:
+        data["referenceId"] = reference_id
+    ctx.publish(username, TOPIC_INTERACTIONS, data)
+
+
+def participants(interaction: SimInteraction) -> list[str]:
+    """The agents in the interaction: owner, conference parties, consulted agent."""
+    names = [interaction.owner or "", *interaction.conference, interaction.consultation or ""]
+    return [name for name in dict.fromkeys(names) if name]
+
+
+def chat_event(
+    interaction: SimInteraction,
+    message_type: str,
+    *,
+    user_id: str,
+    user_type: str | None,
+    text: str | None = None,
+    nickname: str | None = None,
+    visibility: str = "All",
+    keep: bool = True,
+) -> dict[str, Any]:
+    """The next chat event of the interaction, kept in its transcript unless ``keep`` is
+    false (typing notifications)."""
+    interaction.chat_event_id += 1
+    event = {
+        "EventId": interaction.chat_event_id,
+        "NoticeText": None,
+        "NoticeType": None,
+        "MessageText": text,
+        "UserId": user_id,
+        "MessageType": message_type,
+        "UserType": user_type,
+        "Visibility": visibility,
+        "NickName": nickname,
+    }
+    if keep:
+        interaction.transcript.append(event)
+    return event
+
+
+def agent_chat_id(agent: SimAgent) -> str:
+    """The agent's ``UserId`` in chat events."""
+    return agent.user_id[:16].upper()
+
+
+# -- lookups ------------------------------------------------------------------------------------
+
+
+def lookup(ctx: SimContext, interaction_id: str) -> SimInteraction:
+    """The interaction ``interaction_id`` (``statusCode 6`` if there is none)."""
+    interaction = ctx.state.interactions.get(interaction_id)
+    if interaction is None:
+        fail(6, f"Interaction {interaction_id} not found")
+    return interaction
+
+
+def interaction_of(call: OperationCall) -> SimInteraction:
+    """The interaction named by the operation's path."""
+    return lookup(call.ctx, call.path_param("interaction_id"))
+
+
+def check_owned(interaction: SimInteraction, agent: SimAgent, *states: str) -> None:
+    """The agent owns the interaction (accepted, not just invited), in one of ``states``."""
+    if interaction.owner != agent.username or interaction.state == "Invited":
+        fail(2, f"Interaction {interaction.id} is not owned by {agent.username}")
+    if states and interaction.state not in states:
+        fail(2, f"Interaction {interaction.id} is {interaction.state}, not {'/'.join(states)}")
+
+
+def check_participant(interaction: SimInteraction, agent: SimAgent) -> None:
+    """The agent is one of the interaction's :func:`participants`."""
+    if interaction.state == "Invited" or agent.username not in participants(interaction):
+        fail(2, f"{agent.username} is not a party of interaction {interaction.id}")
+
+
+def check_media(interaction: SimInteraction, media: str, operation: str) -> None:
+    """``operation`` applies only to ``media`` interactions."""
+    if interaction.media != media:
+        fail(2, f"{operation} does not apply to {interaction.media} interaction {interaction.id}")
+
+
+def required_string(body: Mapping[str, Any], key: str) -> str:
+    """``body[key]``, a non-blank string (``statusCode 1`` otherwise)."""
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip():
+        fail(1, f"{key} is required")
+    return value
+
+
+def find_agent(ctx: SimContext, identifier: str) -> SimAgent:
+    """The agent by user name, user id or employee id."""
+    for agent in ctx.state.agents.values():
+        if identifier in (agent.username, agent.user_id, agent.employee_id):
+            return agent
+    raise StatusError(6, f"Agent {identifier} not found")
