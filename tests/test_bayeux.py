@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import aiohttp
 import pytest
-from aioresponses import CallbackResult, aioresponses
+from aioresponses import CallbackResult
 from yarl import URL
 
 from gws_async import Backoff, BayeuxError
 from gws_async.bayeux import BayeuxClient, Extension, Message
+from tests.conftest import Eventually, RestMock
 
 URL_ = "http://127.0.0.1:8090/api/v2/notifications"
 
@@ -79,11 +80,10 @@ class ScriptedServer:
 
 
 @pytest.fixture
-def server() -> Iterator[ScriptedServer]:
+def server(mock: RestMock) -> Iterator[ScriptedServer]:
     fake = ScriptedServer()
-    with aioresponses() as mock:
-        mock.post(URL_, callback=fake.handle, repeat=True)
-        yield fake
+    mock.post(URL_, callback=fake.handle, repeat=True)
+    yield fake
     fake.hold.set()
 
 
@@ -97,19 +97,12 @@ def data(channel: str, n: int) -> Message:
     return {"channel": channel, "data": {"seq": n}}
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 2.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.005)
-
-
 def fast_backoff() -> Backoff:
     return Backoff(base=0.001, maximum=0.004)
 
 
 async def test_data_messages_arrive_in_order(
-    server: ScriptedServer, session: aiohttp.ClientSession
+    server: ScriptedServer, session: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     got: list[Message] = []
 
@@ -119,7 +112,7 @@ async def test_data_messages_arrive_in_order(
     server.connect_script = [[], [data("/a", 1), data("/a", 2)], [data("/a", 3)]]
     async with BayeuxClient(session, URL_, on_message=on_message) as client:
         await client.subscribe("/a")
-        await eventually(lambda: len(got) == 3)
+        await eventually(lambda: len(got) == 3, timeout=2.0)
         assert client.connected
         assert client.client_id == "c1"
     assert [m["data"]["seq"] for m in got] == [1, 2, 3]
@@ -127,7 +120,7 @@ async def test_data_messages_arrive_in_order(
 
 
 async def test_unknown_client_rehandshakes_and_resubscribes_everything(
-    server: ScriptedServer, session: aiohttp.ClientSession
+    server: ScriptedServer, session: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     lost = {
         "successful": False,
@@ -138,7 +131,9 @@ async def test_unknown_client_rehandshakes_and_resubscribes_everything(
     client = BayeuxClient(session, URL_, backoff=fast_backoff())
     await client.start()
     await client.subscribe("/v2/me/workbins", "/v2/me/interactions")
-    await eventually(lambda: client.handshakes == 2 and len(server.of("/meta/subscribe")) == 2)
+    await eventually(
+        lambda: client.handshakes == 2 and len(server.of("/meta/subscribe")) == 2, timeout=2.0
+    )
     resubscribed = server.of("/meta/subscribe")[1]
     assert resubscribed["clientId"] == "c2"
     assert sorted(resubscribed["subscription"]) == ["/v2/me/interactions", "/v2/me/workbins"]
@@ -147,15 +142,15 @@ async def test_unknown_client_rehandshakes_and_resubscribes_everything(
 
 
 async def test_advice_handshake_on_a_successful_connect_also_rehandshakes(
-    server: ScriptedServer, session: aiohttp.ClientSession
+    server: ScriptedServer, session: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     server.connect_script = [{"successful": True, "advice": {"reconnect": "handshake"}}, []]
     async with BayeuxClient(session, URL_, backoff=fast_backoff()) as client:
-        await eventually(lambda: client.handshakes == 2)
+        await eventually(lambda: client.handshakes == 2, timeout=2.0)
 
 
 async def test_reconnect_none_gives_up_and_reports_it(
-    server: ScriptedServer, session: aiohttp.ClientSession
+    server: ScriptedServer, session: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     failures: list[BaseException] = []
 
@@ -167,7 +162,7 @@ async def test_reconnect_none_gives_up_and_reports_it(
     ]
     client = BayeuxClient(session, URL_, on_failure=on_failure)
     await client.start()
-    await eventually(lambda: bool(failures))
+    await eventually(lambda: bool(failures), timeout=2.0)
     assert not client.running
     assert isinstance(client.failure, BayeuxError)
     with pytest.raises(BayeuxError, match="cannot send"):
@@ -176,7 +171,7 @@ async def test_reconnect_none_gives_up_and_reports_it(
 
 
 async def test_connection_errors_back_off_then_recover_and_reset(
-    server: ScriptedServer, session: aiohttp.ClientSession
+    server: ScriptedServer, session: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     delays: list[float] = []
     backoff = fast_backoff()
@@ -199,7 +194,7 @@ async def test_connection_errors_back_off_then_recover_and_reset(
         [data("/a", 1)],
     ]
     async with BayeuxClient(session, URL_, on_message=on_message, backoff=backoff) as client:
-        await eventually(lambda: bool(got))
+        await eventually(lambda: bool(got), timeout=2.0)
         assert client.connected
         assert len(delays) == 3
         assert backoff.failures == 0  # reset after the success
@@ -207,7 +202,7 @@ async def test_connection_errors_back_off_then_recover_and_reset(
 
 
 async def test_connect_timeout_follows_advice_plus_allowance(
-    server: ScriptedServer, session: aiohttp.ClientSession
+    server: ScriptedServer, session: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     seen: list[float] = []
     original = session._request
@@ -220,7 +215,7 @@ async def test_connect_timeout_follows_advice_plus_allowance(
     session._request = spy  # type: ignore[method-assign]
     server.connect_script = [[], []]
     async with BayeuxClient(session, URL_, network_allowance=2.5):
-        await eventually(lambda: len(seen) >= 2)
+        await eventually(lambda: len(seen) >= 2, timeout=2.0)
     assert seen[0] == pytest.approx(1.0 + 2.5)  # advice.timeout 1000 ms from the handshake
 
 
@@ -254,7 +249,7 @@ async def test_unsubscribe_is_sent_and_forgotten(
 
 
 async def test_extensions_see_every_batch_and_can_add_headers(
-    server: ScriptedServer, session: aiohttp.ClientSession
+    server: ScriptedServer, session: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     class Recorder(Extension):
         def __init__(self) -> None:
@@ -274,7 +269,7 @@ async def test_extensions_see_every_batch_and_can_add_headers(
     server.connect_script = [[data("/a", 1)]]
     async with BayeuxClient(session, URL_, extensions=[ext]) as client:
         await client.subscribe("/a")
-        await eventually(lambda: "/a" in ext.inc)
+        await eventually(lambda: "/a" in ext.inc, timeout=2.0)
     assert ext.out[0] == "/meta/handshake"
     assert "/meta/disconnect" in ext.out
     assert all(m.get("ext") == {"ack": True} for m in server.received)
@@ -282,11 +277,11 @@ async def test_extensions_see_every_batch_and_can_add_headers(
 
 
 async def test_close_returns_fast_while_a_poll_is_held(
-    server: ScriptedServer, session: aiohttp.ClientSession
+    server: ScriptedServer, session: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     client = BayeuxClient(session, URL_)
     await client.start()
-    await eventually(lambda: len(server.of("/meta/connect")) == 1)
+    await eventually(lambda: len(server.of("/meta/connect")) == 1, timeout=2.0)
     loop = asyncio.get_running_loop()
     started = loop.time()
     await client.close()
@@ -295,7 +290,7 @@ async def test_close_returns_fast_while_a_poll_is_held(
 
 
 async def test_failing_callback_does_not_stop_the_listener(
-    server: ScriptedServer, session: aiohttp.ClientSession
+    server: ScriptedServer, session: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     got: list[int] = []
 
@@ -306,4 +301,4 @@ async def test_failing_callback_does_not_stop_the_listener(
 
     server.connect_script = [[data("/a", 1), data("/a", 2)], [data("/a", 3)]]
     async with BayeuxClient(session, URL_, on_message=on_message):
-        await eventually(lambda: got == [2, 3])
+        await eventually(lambda: got == [2, 3], timeout=2.0)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
 import pytest
-from aioresponses import CallbackResult, aioresponses
+from aioresponses import CallbackResult
 from yarl import URL
 
 from gws_async import (
@@ -25,91 +24,69 @@ from gws_async import (
     InvalidStateError,
     NotFoundError,
 )
+from tests.conftest import API, BASE, CSRF, RestMock, body_of
 
-BASE = "http://10.0.0.5:8090"
-API = f"{BASE}/api/v2"
 PASSWORD = "s3cr3t-Pa55"
-CSRF = {"X-CSRF-HEADER": "X-CSRF-TOKEN", "X-CSRF-TOKEN": "tok-1"}
 ME = {"statusCode": 0, "user": {"id": "u1", "userName": "agent1", "firstName": "Ann"}}
 WB = "VGVzdFdvcmtiaW4vUHJpdmF0ZVZpZXc="
 
-
-@pytest.fixture
-def mock() -> Iterator[aioresponses]:
-    with aioresponses() as m:
-        yield m
+pytestmark = pytest.mark.mock_login(password=PASSWORD, me=ME)
 
 
-@pytest.fixture
-async def gws(mock: aioresponses) -> AsyncIterator[GwsClient]:
-    mock.get(f"{API}/me", payload=ME, headers=CSRF)
-    async with GwsClient(BASE, "agent1", PASSWORD) as client:
-        yield client
-
-
-def sent(mock: aioresponses, method: str, url: str) -> list[Any]:
-    """The request kwargs recorded for (method, url)."""
-    return mock.requests.get((method, URL(url)), [])
-
-
-def body_of(call: Any) -> Any:
-    return json.loads(call.kwargs["data"])
-
-
-async def test_login_uses_basic_auth_and_learns_user(gws: GwsClient, mock: aioresponses) -> None:
-    assert gws.user is not None
-    assert gws.user.user_name == "agent1"
-    (call,) = sent(mock, "GET", f"{API}/me")
+async def test_login_uses_basic_auth_and_learns_user(mock_gws: GwsClient, mock: RestMock) -> None:
+    assert mock_gws.user is not None
+    assert mock_gws.user.user_name == "agent1"
+    (call,) = mock.sent("GET", f"{API}/me")
     expected = "Basic " + base64.b64encode(f"agent1:{PASSWORD}".encode()).decode()
     assert call.kwargs["headers"]["Authorization"] == expected
 
 
 async def test_post_carries_the_csrf_token_learned_from_answers(
-    gws: GwsClient, mock: aioresponses
+    mock_gws: GwsClient, mock: RestMock
 ) -> None:
     url = f"{API}/me/workbins/{WB}"
     mock.post(url, payload={"status": 0, "referenceId": 3})
-    result = await gws.workbins.subscribe(WB)
+    result = await mock_gws.workbins.subscribe(WB)
     assert result.reference_id == 3
-    (call,) = sent(mock, "POST", url)
+    (call,) = mock.sent("POST", url)
     assert call.kwargs["headers"]["X-CSRF-TOKEN"] == "tok-1"
     assert body_of(call) == {"operationName": "Subscribe"}
 
 
-async def test_custom_csrf_header_name_is_honoured(mock: aioresponses) -> None:
+async def test_custom_csrf_header_name_is_honoured(mock: RestMock) -> None:
     mock.get(f"{API}/me", payload=ME, headers={"X-CSRF-HEADER": "X-XSRF", "X-CSRF-TOKEN": "t9"})
     mock.post(f"{API}/me/workbins/{WB}", payload={"status": 0})
     async with GwsClient(BASE, "agent1", PASSWORD) as gws:
         await gws.workbins.unsubscribe(WB)
-    (call,) = sent(mock, "POST", f"{API}/me/workbins/{WB}")
+    (call,) = mock.sent("POST", f"{API}/me/workbins/{WB}")
     assert call.kwargs["headers"]["X-XSRF"] == "t9"
 
 
 async def test_stale_csrf_token_is_refreshed_and_retried_once(
-    gws: GwsClient, mock: aioresponses
+    mock_gws: GwsClient, mock: RestMock
 ) -> None:
     url = f"{API}/me/workbins/{WB}"
     refused = {"statusCode": 3, "statusMessage": "Missing or invalid Csrf token"}
     mock.post(url, status=403, payload=refused)
     mock.get(f"{API}/me", payload=ME, headers={**CSRF, "X-CSRF-TOKEN": "tok-2"})
     mock.post(url, payload={"status": 0})
-    await gws.workbins.subscribe(WB)
-    first, second = sent(mock, "POST", url)
+    await mock_gws.workbins.subscribe(WB)
+    first, second = mock.sent("POST", url)
     assert first.kwargs["headers"]["X-CSRF-TOKEN"] == "tok-1"
     assert second.kwargs["headers"]["X-CSRF-TOKEN"] == "tok-2"
 
 
-async def test_csrf_refused_twice_raises(gws: GwsClient, mock: aioresponses) -> None:
+async def test_csrf_refused_twice_raises(mock_gws: GwsClient, mock: RestMock) -> None:
     url = f"{API}/me/workbins/{WB}"
     refused = {"statusCode": 3, "statusMessage": "Missing or invalid Csrf token"}
     mock.post(url, status=403, payload=refused)
     mock.get(f"{API}/me", payload=ME, headers=CSRF)
     mock.post(url, status=403, payload=refused)
     with pytest.raises(CsrfTokenError):
-        await gws.workbins.subscribe(WB)
+        await mock_gws.workbins.subscribe(WB)
 
 
-async def test_failed_login_raises_and_closes_the_owned_session(mock: aioresponses) -> None:
+async def test_failed_login_raises_and_closes_the_owned_session(mock: RestMock) -> None:
     mock.get(f"{API}/me", status=401, body="Unauthorized")
     client = GwsClient(BASE, "agent1", PASSWORD)
     with pytest.raises(AuthenticationError) as info:
@@ -156,8 +133,8 @@ async def test_failed_login_raises_and_closes_the_owned_session(mock: aiorespons
     ],
 )
 async def test_failures_raise_typed_errors_naming_the_request(
-    gws: GwsClient,
-    mock: aioresponses,
+    mock_gws: GwsClient,
+    mock: RestMock,
     status: int,
     body: str,
     content_type: str,
@@ -167,7 +144,7 @@ async def test_failures_raise_typed_errors_naming_the_request(
     url = f"{API}/me/workbins/{WB}/interactions"
     mock.post(url, status=status, body=body, content_type=content_type)
     with pytest.raises(GwsApiError) as info:
-        await gws.workbins.add(WB, "0001")
+        await mock_gws.workbins.add(WB, "0001")
     if cls is not None:
         assert type(info.value) is cls
     message = str(info.value)
@@ -179,18 +156,18 @@ async def test_failures_raise_typed_errors_naming_the_request(
 
 
 async def test_connection_error_and_timeout_are_their_own_branch(
-    gws: GwsClient, mock: aioresponses
+    mock_gws: GwsClient, mock: RestMock
 ) -> None:
     mock.get(f"{API}/me/workbins", exception=aiohttp.ClientConnectionError("refused"))
     with pytest.raises(GwsConnectionError) as info:
-        await gws.workbins.list()
+        await mock_gws.workbins.list()
     assert "GET /api/v2/me/workbins" in str(info.value)
     mock.get(f"{API}/me/workbins", exception=TimeoutError())
     with pytest.raises(GwsTimeoutError):
-        await gws.workbins.list()
+        await mock_gws.workbins.list()
 
 
-async def test_workbin_list_and_content(gws: GwsClient, mock: aioresponses) -> None:
+async def test_workbin_list_and_content(mock_gws: GwsClient, mock: RestMock) -> None:
     mock.get(
         f"{API}/me/workbins",
         payload={
@@ -206,7 +183,7 @@ async def test_workbin_list_and_content(gws: GwsClient, mock: aioresponses) -> N
             ],
         },
     )
-    (workbin,) = await gws.workbins.list()
+    (workbin,) = await mock_gws.workbins.list()
     assert (workbin.workbin_id, workbin.workbin_name, workbin.active) == (WB, "TestWorkbin", 1)
 
     mock.get(
@@ -224,27 +201,27 @@ async def test_workbin_list_and_content(gws: GwsClient, mock: aioresponses) -> N
             ],
         },
     )
-    (item,) = await gws.workbins.get_content(WB)
+    (item,) = await mock_gws.workbins.get_content(WB)
     assert item.interaction_id == "0000Aa8WRME43VG6"
     assert item.media_type == "email"
     assert item.properties["Mailbox"] == "saas54"
 
 
-async def test_add_sends_the_documented_request(gws: GwsClient, mock: aioresponses) -> None:
+async def test_add_sends_the_documented_request(mock_gws: GwsClient, mock: RestMock) -> None:
     url = f"{API}/me/workbins/{WB}/interactions"
     uri = f"{url}/0001"
     mock.post(url, payload={"status": 0, "uri": uri})
-    result = await gws.workbins.add(WB, "0001")
+    result = await mock_gws.workbins.add(WB, "0001")
     assert result.uri == uri
-    (call,) = sent(mock, "POST", url)
+    (call,) = mock.sent("POST", url)
     assert body_of(call) == {"interactionId": "0001"}
     assert call.kwargs["headers"]["Content-Type"] == "application/json"
 
 
-async def test_pull_sends_the_item_uri(gws: GwsClient, mock: aioresponses) -> None:
+async def test_pull_sends_the_item_uri(mock_gws: GwsClient, mock: RestMock) -> None:
     mock.post(f"{API}/me/interactions", payload={"status": 0})
-    await gws.workbins.pull(WB, "0001")
-    (call,) = sent(mock, "POST", f"{API}/me/interactions")
+    await mock_gws.workbins.pull(WB, "0001")
+    (call,) = mock.sent("POST", f"{API}/me/interactions")
     assert body_of(call) == {
         "operationName": "PullInteractionFromWorkbin",
         "uri": f"{API}/me/workbins/{WB}/interactions/0001",
@@ -265,15 +242,15 @@ async def test_pull_sends_the_item_uri(gws: GwsClient, mock: aioresponses) -> No
     ],
 )
 async def test_group_add_operation_names(
-    gws: GwsClient, mock: aioresponses, media: Any, operation: str
+    mock_gws: GwsClient, mock: RestMock, media: Any, operation: str
 ) -> None:
     url = f"{API}/me/workbins/wb-g?agentGroup=My+Group"
     mock.post(url, payload={"statusCode": 0, "referenceId": 16})
-    result = await gws.workbins.add_to_group(
+    result = await mock_gws.workbins.add_to_group(
         "wb-g", "0001BaBFVPR20035", agent_group="My Group", media=media, save_lar=True
     )
     assert result.reference_id == 16
-    (call,) = sent(mock, "POST", url)
+    (call,) = mock.sent("POST", url)
     assert body_of(call) == {
         "operationName": operation,
         "id": "0001BaBFVPR20035",
@@ -281,33 +258,35 @@ async def test_group_add_operation_names(
     }
 
 
-async def test_group_pull_place_group(gws: GwsClient, mock: aioresponses) -> None:
+async def test_group_pull_place_group(mock_gws: GwsClient, mock: RestMock) -> None:
     url = f"{API}/me/workbins/wb-p?placeGroup=MyPlaceGroup"
     mock.post(url, payload={"statusCode": 0, "referenceId": 18})
-    result = await gws.workbins.pull_from_group(
+    result = await mock_gws.workbins.pull_from_group(
         "wb-p", "i9", place_group="MyPlaceGroup", media="chat"
     )
     assert result.reference_id == 18
-    (call,) = sent(mock, "POST", url)
+    (call,) = mock.sent("POST", url)
     assert body_of(call) == {"operationName": "PullChat", "id": "i9"}
 
 
-async def test_pull_chat_from_any_workbin_with_nickname(gws: GwsClient, mock: aioresponses) -> None:
+async def test_pull_chat_from_any_workbin_with_nickname(
+    mock_gws: GwsClient, mock: RestMock
+) -> None:
     url = f"{API}/workbins/3434543fafwe987"
     mock.post(url, payload={"statusCode": 0, "referenceId": 17})
-    result = await gws.workbins.pull_from_workbin(
+    result = await mock_gws.workbins.pull_from_workbin(
         "3434543fafwe987", "FE79", media="chat", nickname="Ann"
     )
     assert result.reference_id == 17
-    (call,) = sent(mock, "POST", url)
+    (call,) = mock.sent("POST", url)
     assert body_of(call) == {"operationName": "PullChat", "id": "FE79", "nickname": "Ann"}
 
 
-async def test_path_segments_are_escaped(gws: GwsClient, mock: aioresponses) -> None:
+async def test_path_segments_are_escaped(mock_gws: GwsClient, mock: RestMock) -> None:
     url = f"{API}/me/workbins/a%2Fb%3Fc=/interactions?fields=*"
     mock.get(url, payload={"statusCode": 0, "interactions": []})
-    assert await gws.workbins.get_content("a/b?c=") == []
-    assert sent(mock, "GET", url)
+    assert await mock_gws.workbins.get_content("a/b?c=") == []
+    assert mock.sent("GET", url)
 
 
 @pytest.mark.parametrize(
@@ -324,12 +303,12 @@ async def test_path_segments_are_escaped(gws: GwsClient, mock: aioresponses) -> 
     ],
 )
 async def test_bad_input_is_refused_before_anything_is_sent(
-    gws: GwsClient, mock: aioresponses, call: Any
+    mock_gws: GwsClient, mock: RestMock, call: Any
 ) -> None:
-    before = sum(len(v) for v in mock.requests.values())
+    before = mock.count()
     with pytest.raises(ValueError, match=r"empty|exactly one|media must|nickname"):
-        await call(gws)
-    assert sum(len(v) for v in mock.requests.values()) == before
+        await call(mock_gws)
+    assert mock.count() == before
 
 
 def test_constructor_refuses_credentials_in_the_url() -> None:
@@ -339,7 +318,7 @@ def test_constructor_refuses_credentials_in_the_url() -> None:
         GwsClient("gws:8090", "agent1", "pw")
 
 
-async def test_injected_session_is_left_open(mock: aioresponses) -> None:
+async def test_injected_session_is_left_open(mock: RestMock) -> None:
     mock.get(f"{API}/me", payload=ME, headers=CSRF)
     async with aiohttp.ClientSession() as session:
         async with GwsClient(BASE, "agent1", PASSWORD, session=session) as gws:
@@ -347,7 +326,7 @@ async def test_injected_session_is_left_open(mock: aioresponses) -> None:
         assert not session.closed
 
 
-async def test_callback_sees_json_content(gws: GwsClient, mock: aioresponses) -> None:
+async def test_callback_sees_json_content(mock_gws: GwsClient, mock: RestMock) -> None:
     seen: list[Any] = []
 
     def record(url: URL, **kwargs: Any) -> CallbackResult:
@@ -355,5 +334,5 @@ async def test_callback_sees_json_content(gws: GwsClient, mock: aioresponses) ->
         return CallbackResult(payload={"statusCode": 0, "referenceId": 1})
 
     mock.post(f"{API}/me/workbins/wb?agentGroup=G", callback=record)
-    await gws.workbins.add_to_group("wb", "i", agent_group="G")
+    await mock_gws.workbins.add_to_group("wb", "i", agent_group="G")
     assert seen == [{"operationName": "AddInteraction", "id": "i"}]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -34,7 +33,6 @@ from gws_async.bot import (
     media,
     workbin,
 )
-from gws_async.simulator import GwsSimulator
 
 WB = "/v2/me/workbins"
 IX = "/v2/me/interactions"
@@ -67,18 +65,9 @@ def call(state: str, *participants: str) -> Any:
     return decode_event(CALLS, data)
 
 
-@pytest.fixture
-async def gws() -> AsyncIterator[GwsClient]:
-    async with (
-        GwsSimulator(long_poll_timeout=2.0) as sim,
-        GwsClient(sim.url, "agent1", "password1") as client,
-    ):
-        yield client
-
-
 async def publish(gws: GwsClient, *events: GwsEvent) -> None:
     for event in events:
-        await gws._hub.publish(event)
+        await gws._listener.hub.publish(event)
 
 
 def started(bot: Bot) -> asyncio.Future[None]:
@@ -584,7 +573,7 @@ async def test_run_forever_raises_when_the_listener_gives_up(gws: GwsClient) -> 
     ready = started(bot)
     runner = asyncio.create_task(bot.run_forever(gws, handle_signals=False))
     await ready
-    gws._hub.close(ConnectionError("advice: none"))
+    gws._listener.hub.close(ConnectionError("advice: none"))
     with pytest.raises(StreamClosed, match="advice: none"):
         await asyncio.wait_for(runner, 5)
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
 
 from gws_async.bayeux import BayeuxClient, Extension
+from tests.conftest import Eventually
 
 if TYPE_CHECKING:
     from conftest import CometDNodeServer
@@ -37,24 +38,6 @@ class Inbox:
         return [m["data"]["seq"] for m in self.messages if m.get("channel") == channel]
 
 
-async def eventually(
-    check: Callable[[], bool] | Callable[[], Awaitable[bool]],
-    what: str,
-    timeout: float = 10.0,
-) -> None:
-    """Polls ``check`` until it is true; fails the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     # unsafe=True: the server's BAYEUX_BROWSER cookie names the session table it looks
@@ -70,7 +53,7 @@ def skip_unless_served(server: CometDNodeServer, host: str) -> None:
 
 @pytest.mark.parametrize("host", HOSTS)
 async def test_handshake_and_connect(
-    cometd_server: CometDNodeServer, http: aiohttp.ClientSession, host: str
+    cometd_server: CometDNodeServer, http: aiohttp.ClientSession, host: str, eventually: Eventually
 ) -> None:
     skip_unless_served(cometd_server, host)
     client = BayeuxClient(http, cometd_server.url(host), on_message=Inbox())
@@ -79,7 +62,7 @@ async def test_handshake_and_connect(
         assert isinstance(client.client_id, str)
         assert client.client_id
         assert client.handshakes == 1
-        await eventually(lambda: client.connected, "the first /meta/connect")
+        await eventually(lambda: client.connected, "the first /meta/connect", timeout=10.0)
         assert (await cometd_server.sessions())["sessions"] == 1
     finally:
         await client.close()
@@ -88,7 +71,11 @@ async def test_handshake_and_connect(
 @pytest.mark.parametrize("chunk", [None, 7], ids=["one-burst", "many-responses"])
 @pytest.mark.parametrize("host", HOSTS)
 async def test_thousand_messages_arrive_once_and_in_order(
-    cometd_server: CometDNodeServer, http: aiohttp.ClientSession, host: str, chunk: int | None
+    cometd_server: CometDNodeServer,
+    http: aiohttp.ClientSession,
+    host: str,
+    chunk: int | None,
+    eventually: Eventually,
 ) -> None:
     skip_unless_served(cometd_server, host)
     inbox = Inbox()
@@ -103,34 +90,35 @@ async def test_thousand_messages_arrive_once_and_in_order(
 
 
 async def test_rehandshakes_and_resubscribes_after_server_lost_the_session(
-    cometd_server: CometDNodeServer, http: aiohttp.ClientSession
+    cometd_server: CometDNodeServer, http: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     inbox = Inbox()
     async with BayeuxClient(http, cometd_server.url(), on_message=inbox) as client:
         await client.subscribe("/test/a", "/test/b")
         await cometd_server.publish("/test/a", 1, start=0)
-        await eventually(lambda: inbox.seqs("/test/a") == [0], "the first message")
+        await eventually(lambda: inbox.seqs("/test/a") == [0], "the first message", timeout=10.0)
         first_id = client.client_id
 
         assert await cometd_server.drop_sessions() == 1
 
-        await eventually(lambda: client.handshakes == 2, "a second handshake")
+        await eventually(lambda: client.handshakes == 2, "a second handshake", timeout=10.0)
 
         async def resubscribed() -> bool:
             state = await cometd_server.sessions()
             expected = {"/test/a": 1, "/test/b": 1}
             return bool(state["sessions"] == 1 and state["subscriptions"] == expected)
 
-        await eventually(resubscribed, "both channels subscribed again")
+        await eventually(resubscribed, "both channels subscribed again", timeout=10.0)
         assert client.client_id not in (None, first_id)
         assert client.subscriptions == {"/test/a", "/test/b"}
-        await eventually(lambda: client.connected, "/meta/connect on the new session")
+        await eventually(lambda: client.connected, "/meta/connect on the new session", timeout=10.0)
 
         await cometd_server.publish("/test/a", 3, start=1)
         await cometd_server.publish("/test/b", 2, start=100)
         await eventually(
             lambda: len(inbox.seqs("/test/a")) >= 4 and len(inbox.seqs("/test/b")) >= 2,
             "messages published after the re-handshake",
+            timeout=10.0,
         )
         await asyncio.sleep(0.1)
         assert client.handshakes == 2
@@ -139,7 +127,7 @@ async def test_rehandshakes_and_resubscribes_after_server_lost_the_session(
 
 
 async def test_unsubscribed_channel_gets_nothing_more(
-    cometd_server: CometDNodeServer, http: aiohttp.ClientSession
+    cometd_server: CometDNodeServer, http: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     inbox = Inbox()
     async with BayeuxClient(http, cometd_server.url(), on_message=inbox) as client:
@@ -149,6 +137,7 @@ async def test_unsubscribed_channel_gets_nothing_more(
         await eventually(
             lambda: inbox.seqs("/test/keep") == [0] and inbox.seqs("/test/drop") == [0],
             "a message on each channel",
+            timeout=10.0,
         )
 
         await client.unsubscribe("/test/drop")
@@ -159,14 +148,16 @@ async def test_unsubscribed_channel_gets_nothing_more(
         # once the /test/keep message is in, a /test/drop one would have been too.
         await cometd_server.publish("/test/drop", 5, start=1)
         await cometd_server.publish("/test/keep", 1, start=1)
-        await eventually(lambda: inbox.seqs("/test/keep") == [0, 1], "the /test/keep message")
+        await eventually(
+            lambda: inbox.seqs("/test/keep") == [0, 1], "the /test/keep message", timeout=10.0
+        )
         await asyncio.sleep(0.1)
     assert inbox.seqs("/test/drop") == [0]
 
 
 @pytest.mark.parametrize("cometd_server", [{"timeout": 10_000}], indirect=True)
 async def test_close_disconnects_without_waiting_for_the_long_poll(
-    cometd_server: CometDNodeServer, http: aiohttp.ClientSession
+    cometd_server: CometDNodeServer, http: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     client = BayeuxClient(http, cometd_server.url(), on_message=Inbox())
     await client.start()
@@ -176,7 +167,7 @@ async def test_close_disconnects_without_waiting_for_the_long_poll(
         async def held() -> bool:
             return bool((await cometd_server.sessions())["held"] == 1)
 
-        await eventually(held, "the server to hold a /meta/connect")
+        await eventually(held, "the server to hold a /meta/connect", timeout=10.0)
     finally:
         started = time.monotonic()
         await client.close()
@@ -216,7 +207,7 @@ class Recorder(Extension):
 
 
 async def test_extensions_see_every_message_both_ways(
-    cometd_server: CometDNodeServer, http: aiohttp.ClientSession
+    cometd_server: CometDNodeServer, http: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     recorder = Recorder()
     inbox = Inbox()
@@ -226,7 +217,7 @@ async def test_extensions_see_every_message_both_ways(
         await client.subscribe("/test/ext")
         await cometd_server.publish("/test/ext", 3)
         await client.publish("/test/ext", {"seq": 3})
-        await eventually(lambda: len(inbox.messages) >= 4, "four data messages")
+        await eventually(lambda: len(inbox.messages) >= 4, "four data messages", timeout=10.0)
         # With nothing left to deliver, two more /meta/connect mean that at least one poll
         # ran out the server's 2 s hold and the client renewed it.
         connects = len(recorder.sent_on("/meta/connect"))
@@ -262,7 +253,7 @@ async def test_extensions_see_every_message_both_ways(
 
 
 async def test_order_holds_when_other_requests_carry_messages(
-    cometd_server: CometDNodeServer, http: aiohttp.ClientSession
+    cometd_server: CometDNodeServer, http: aiohttp.ClientSession, eventually: Eventually
 ) -> None:
     inbox = Inbox()
     carriers = CarrierCounter()

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -24,25 +24,14 @@ from gws_async import (
 from gws_async.bot import Bot, Context, action, call_state, workbin
 from gws_async.pool import AgentLoginError, AgentPool
 from gws_async.simulator import GwsSimulator, SimAgent
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[GwsSimulator]:
-    async with GwsSimulator(long_poll_timeout=2.0) as simulator:
-        yield simulator
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
-
+from tests.conftest import Eventually
 
 # -- one client -------------------------------------------------------------------------------
 
 
-async def test_a_bot_pulls_what_lands_in_its_workbin(sim: GwsSimulator) -> None:
+async def test_a_bot_pulls_what_lands_in_its_workbin(
+    sim: GwsSimulator, eventually: Eventually
+) -> None:
     wb = next(w.id for w in sim.state.workbins.values() if w.name == "TestWorkbin")
     bot = Bot()
     pulled: list[str] = []
@@ -65,6 +54,7 @@ async def test_a_bot_pulls_what_lands_in_its_workbin(sim: GwsSimulator) -> None:
 
 async def test_the_reconnect_hook_resyncs_after_the_session_was_renewed(
     sim: GwsSimulator,
+    eventually: Eventually,
 ) -> None:
     bot = Bot()
     snapshots: list[Snapshot] = []
@@ -98,6 +88,7 @@ def credentials(count: int) -> list[tuple[str, str]]:
 
 async def test_a_pool_of_twenty_agents_each_handles_only_its_own_events(
     crowd: GwsSimulator,
+    eventually: Eventually,
 ) -> None:
     bot = Bot()
     answered: dict[str, list[str]] = {}

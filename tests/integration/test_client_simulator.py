@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -27,33 +26,15 @@ from gws_async import (
     WorkitemStateChangeMessage,
 )
 from gws_async.simulator import GwsSimulator
+from tests.conftest import Eventually
 
 AGENT_GROUP_WORKBIN = "6c715fa9-de16-4d23-b07c-cbcb1caf3e07"
 PLACE_GROUP_WORKBIN = "5d487e69-a393-4228-a06f-6a4015ab1b54"
 
 
-@pytest.fixture
-async def sim() -> AsyncIterator[GwsSimulator]:
-    async with GwsSimulator(long_poll_timeout=2.0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def gws(sim: GwsSimulator) -> AsyncIterator[GwsClient]:
-    async with GwsClient(sim.url, "agent1", "password1") as client:
-        yield client
-
-
 async def personal_workbin(gws: GwsClient) -> str:
     workbins = await gws.workbins.list()
     return next(w.workbin_id for w in workbins if w.workbin_name == "TestWorkbin")
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 async def test_login_keeps_one_http_session_on_an_ip_host(
@@ -197,7 +178,7 @@ async def test_html_error_page_is_a_typed_error(sim: GwsSimulator, gws: GwsClien
 
 
 async def test_session_expiry_rehandshakes_without_losing_a_subscription(
-    sim: GwsSimulator, gws: GwsClient
+    sim: GwsSimulator, gws: GwsClient, eventually: Eventually
 ) -> None:
     workbin = await personal_workbin(gws)
     await gws.subscribe(Topic.WORKBINS, Topic.INTERACTIONS)
@@ -217,7 +198,9 @@ async def test_session_expiry_rehandshakes_without_losing_a_subscription(
     assert (await arrived).interaction.id == iid
 
 
-async def test_bayeux_endpoint_failures_are_survived(sim: GwsSimulator, gws: GwsClient) -> None:
+async def test_bayeux_endpoint_failures_are_survived(
+    sim: GwsSimulator, gws: GwsClient, eventually: Eventually
+) -> None:
     await gws.subscribe(Topic.WORKBINS)
     listener = gws.listener
     assert listener is not None
@@ -314,7 +297,9 @@ async def test_events_stream_subscribes_its_topics(sim: GwsSimulator, gws: GwsCl
         assert (await stream.get(5)).interaction.id == "i1"
 
 
-async def test_close_disconnects_and_ends_streams(sim: GwsSimulator) -> None:
+async def test_close_disconnects_and_ends_streams(
+    sim: GwsSimulator, eventually: Eventually
+) -> None:
     async with GwsClient(sim.url, "agent1", "password1") as gws:
         await gws.subscribe(Topic.WORKBINS)
         stream = gws.events()
@@ -361,7 +346,7 @@ async def test_lifecycle_events_and_stats_across_a_server_restart(sim: GwsSimula
 
 
 async def test_expired_session_is_reported_as_lost_then_renewed(
-    sim: GwsSimulator, gws: GwsClient
+    sim: GwsSimulator, gws: GwsClient, eventually: Eventually
 ) -> None:
     await gws.subscribe(Topic.WORKBINS)
     async with gws.events(ConnectionLost, Reconnected) as stream:
@@ -406,7 +391,7 @@ async def test_rest_401_logs_in_again_and_retries_once(sim: GwsSimulator, gws: G
 
 
 async def test_cometd_401_logs_in_again_and_handshakes_anew(
-    sim: GwsSimulator, gws: GwsClient
+    sim: GwsSimulator, gws: GwsClient, eventually: Eventually
 ) -> None:
     workbin = await personal_workbin(gws)
     await gws.subscribe(Topic.WORKBINS)
@@ -431,7 +416,7 @@ async def test_cometd_401_logs_in_again_and_handshakes_anew(
 
 
 async def test_workbin_subscriptions_are_renewed_with_a_new_session(
-    sim: GwsSimulator, gws: GwsClient
+    sim: GwsSimulator, gws: GwsClient, eventually: Eventually
 ) -> None:
     workbin = await personal_workbin(gws)
     await gws.subscribe(Topic.WORKBINS)
@@ -455,7 +440,7 @@ async def test_workbin_subscriptions_are_renewed_with_a_new_session(
 
 
 async def test_relogin_while_a_poll_is_held_keeps_the_new_sessions_csrf_token(
-    sim: GwsSimulator, gws: GwsClient
+    sim: GwsSimulator, gws: GwsClient, eventually: Eventually
 ) -> None:
     await gws.subscribe(Topic.WORKBINS)
     listener = gws.listener

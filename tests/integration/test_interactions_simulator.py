@@ -20,18 +20,7 @@ from gws_async import (
 )
 from gws_async.simulator import GwsSimulator
 
-
-@pytest.fixture
-async def sim() -> AsyncIterator[GwsSimulator]:
-    async with GwsSimulator(long_poll_timeout=2.0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def gws(sim: GwsSimulator) -> AsyncIterator[GwsClient]:
-    async with GwsClient(sim.url, "agent1", "password1") as client:
-        await client.subscribe(Topic.INTERACTIONS, Topic.WORKBINS)
-        yield client
+pytestmark = pytest.mark.subscribed(Topic.INTERACTIONS, Topic.WORKBINS)
 
 
 @pytest.fixture

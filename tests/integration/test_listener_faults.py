@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -20,18 +19,14 @@ from gws_async import (
 )
 from gws_async.simulator import GwsSimulator
 
+pytestmark = pytest.mark.simulator(long_poll_timeout=0.5)
+
 ITEM = {
     "messageType": "WorkbinStateChangeMessage",
     "action": "ItemAdded",
     "id": "wb1",
     "chatStateResourceV2": {"id": "i1", "userData": {}},
 }
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[GwsSimulator]:
-    async with GwsSimulator(long_poll_timeout=0.5) as simulator:
-        yield simulator
 
 
 async def test_a_poll_that_never_answers_is_given_up_and_replaced(sim: GwsSimulator) -> None:

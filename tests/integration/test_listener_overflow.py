@@ -7,7 +7,6 @@ listener must keep polling while a consumer stalls, and apply the stream's polic
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,6 +22,8 @@ from gws_async.simulator import GwsSimulator
 
 MAX_INTERVAL = 1.0
 
+pytestmark = pytest.mark.simulator(long_poll_timeout=0.5, max_interval=MAX_INTERVAL)
+
 
 def item(n: int) -> dict[str, Any]:
     return {
@@ -35,12 +36,6 @@ def item(n: int) -> dict[str, Any]:
 
 def ids(events: list[WorkbinStateChangeMessage]) -> list[str]:
     return [e.interaction.id for e in events if e.interaction is not None]
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[GwsSimulator]:
-    async with GwsSimulator(long_poll_timeout=0.5, max_interval=MAX_INTERVAL) as simulator:
-        yield simulator
 
 
 async def stall_past_max_interval() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from typing import TypeVar
 
 import pytest
@@ -25,21 +25,10 @@ from gws_async import (
 )
 from gws_async.simulator import GwsSimulator
 
+pytestmark = pytest.mark.subscribed()
+
 E = TypeVar("E", bound=GwsEvent)
 TIMEOUT = 5.0
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[GwsSimulator]:
-    async with GwsSimulator(long_poll_timeout=2.0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def gws(sim: GwsSimulator) -> AsyncIterator[GwsClient]:
-    async with GwsClient(sim.url, "agent1", "password1") as client:
-        await client.subscribe()
-        yield client
 
 
 async def by_reference(gws: GwsClient, result: OperationResult, kind: type[E]) -> E:

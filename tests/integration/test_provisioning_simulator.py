@@ -21,16 +21,13 @@ from gws_async import (
 from gws_async.simulator import GwsSimulator, SimAgent
 from gws_async.simulator._provisioning import provisioning
 
-
-@pytest.fixture
-async def sim() -> AsyncIterator[GwsSimulator]:
-    agents = [
+pytestmark = pytest.mark.simulator(
+    [
         SimAgent("admin", "adminpw", roles=["ROLE_ADMIN", "ROLE_AGENT"]),
         SimAgent("agent1", "password1"),
         SimAgent("agent2", "password2"),
     ]
-    async with GwsSimulator(agents, long_poll_timeout=2.0) as simulator:
-        yield simulator
+)
 
 
 @pytest.fixture
@@ -40,9 +37,9 @@ async def admin(sim: GwsSimulator) -> AsyncIterator[GwsClient]:
 
 
 @pytest.fixture
-async def agent(sim: GwsSimulator) -> AsyncIterator[GwsClient]:
-    async with GwsClient(sim.url, "agent1", "password1") as client:
-        yield client
+def agent(gws: GwsClient) -> GwsClient:
+    """agent1, logged in beside the admin."""
+    return gws
 
 
 def user_id(sim: GwsSimulator, username: str) -> str:

@@ -41,15 +41,11 @@ USER = "agent7"
 PASSWORD = "Pa55-w0rd-Secr3t"
 WRONG = "Wr0ng-Pa55-Secr3t"
 
+pytestmark = pytest.mark.simulator([SimAgent(USER, PASSWORD)], long_poll_timeout=1.0)
+
 
 def basic(password: str) -> str:
     return base64.b64encode(f"{USER}:{password}".encode()).decode()
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[GwsSimulator]:
-    async with GwsSimulator([SimAgent(USER, PASSWORD)], long_poll_timeout=1.0) as simulator:
-        yield simulator
 
 
 class Transcript:
@@ -98,7 +94,7 @@ async def test_a_full_run_shows_no_secret(
                     await failing
                 seen.show(caught.value)
 
-            gws._csrf_token = "stale"  # the next write is refused once, then retried
+            gws._transport._csrf_token = "stale"  # the next write is refused once, then retried
             await gws.workbins.unsubscribe(workbin)
             sim.fail_next(1, status=401, body="", path_prefix="/api/v2/me/calls")
             seen.show(await gws.calls.list())  # logs in again, then retries

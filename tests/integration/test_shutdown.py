@@ -23,6 +23,7 @@ from aiohttp import web
 from gws_async import GwsClient, Topic
 from gws_async.bayeux import BayeuxClient
 from gws_async.simulator import GwsSimulator
+from tests.conftest import Eventually
 
 T = TypeVar("T")
 CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
@@ -78,14 +79,9 @@ async def drain(stream: Any) -> list[Any]:
     return [event async for event in stream]
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
-
-
-async def test_close_during_a_held_poll(threaded: ThreadedSimulator) -> None:
+async def test_close_during_a_held_poll(
+    threaded: ThreadedSimulator, eventually: Eventually
+) -> None:
     loop = asyncio.get_running_loop()
     before = asyncio.all_tasks()
     gws = GwsClient(threaded.sim.url, "agent1", "password1")
@@ -112,7 +108,9 @@ async def test_close_during_a_held_poll(threaded: ThreadedSimulator) -> None:
     assert not ours(before)
 
 
-async def test_close_with_the_server_gone(threaded: ThreadedSimulator) -> None:
+async def test_close_with_the_server_gone(
+    threaded: ThreadedSimulator, eventually: Eventually
+) -> None:
     loop = asyncio.get_running_loop()
     before = asyncio.all_tasks()
     gws = GwsClient(threaded.sim.url, "agent1", "password1")

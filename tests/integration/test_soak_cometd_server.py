@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import shutil
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pytest
 
 from gws_async import Backoff
 from gws_async.bayeux import BayeuxClient, Message
+from tests.conftest import Eventually
 
 pytestmark = pytest.mark.node
 
@@ -141,14 +142,6 @@ class Publisher:
         await self._idle.wait()
 
 
-async def until(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
 @pytest.fixture
 async def server(cometd_node_server_dir: Path) -> AsyncIterator[Server]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
@@ -162,6 +155,7 @@ async def server(cometd_node_server_dir: Path) -> AsyncIterator[Server]:
 
 async def test_every_message_exactly_once_in_order_across_kills_and_drops(
     server: Server,
+    eventually: Eventually,
 ) -> None:
     received: list[int] = []
 
@@ -186,14 +180,16 @@ async def test_every_message_exactly_once_in_order_across_kills_and_drops(
         try:
             for number, fault in enumerate(ROUNDS, start=1):
                 reached_before = len(publisher.expected)
-                await until(
+                await eventually(
                     lambda n=reached_before: len(publisher.expected) >= n + 300,
                     f"round {number}: 300 messages to go out",
+                    timeout=15.0,
                 )
                 await publisher.pause()
-                await until(
+                await eventually(
                     lambda: received[-1:] == publisher.expected[-1:],
                     f"round {number}: the client to catch up",
+                    timeout=15.0,
                 )
                 handshakes = client.handshakes
                 if fault == "kill":
@@ -204,14 +200,19 @@ async def test_every_message_exactly_once_in_order_across_kills_and_drops(
                     assert (await server.control("POST", "drop-sessions"))["dropped"] == 1
                     publisher.resume()
                 # Recovered: a new session, subscribed again, connected.
-                await until(
+                await eventually(
                     lambda h=handshakes: client.handshakes > h and client.connected,
                     f"round {number} ({fault}): the client to recover",
+                    timeout=15.0,
                 )
             reached_before = len(publisher.expected)
-            await until(lambda: len(publisher.expected) >= reached_before + 300, "a last run")
+            await eventually(
+                lambda: len(publisher.expected) >= reached_before + 300, "a last run", timeout=15.0
+            )
             await publisher.pause()
-            await until(lambda: received[-1:] == publisher.expected[-1:], "the last messages")
+            await eventually(
+                lambda: received[-1:] == publisher.expected[-1:], "the last messages", timeout=15.0
+            )
         finally:
             publishing.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aioresponses import aioresponses
-from yarl import URL
 
 from gws_async import (
     GwsApiError,
@@ -21,36 +18,12 @@ from gws_async import (
     NotFoundError,
     OutboundEmail,
 )
+from tests.conftest import API, RestMock, body_of
 
-BASE = "http://10.0.0.5:8090"
-API = f"{BASE}/api/v2"
-CSRF = {"X-CSRF-HEADER": "X-CSRF-TOKEN", "X-CSRF-TOKEN": "tok-1"}
-ME = {"statusCode": 0, "user": {"id": "u1", "userName": "agent1"}}
 IID = "0000Ja8V814907JM"
 OP_URL = f"{API}/me/interactions/{IID}"
 
 Call = Callable[[GwsClient], Awaitable[Any]]
-
-
-@pytest.fixture
-def mock() -> Iterator[aioresponses]:
-    with aioresponses() as m:
-        yield m
-
-
-@pytest.fixture
-async def gws(mock: aioresponses) -> AsyncIterator[GwsClient]:
-    mock.get(f"{API}/me", payload=ME, headers=CSRF)
-    async with GwsClient(BASE, "agent1", "pw") as client:
-        yield client
-
-
-def sent(mock: aioresponses, method: str, url: str) -> list[Any]:
-    return mock.requests.get((method, URL(url)), [])
-
-
-def body_of(call: Any) -> Any:
-    return json.loads(call.kwargs["data"])
 
 
 EMAIL = OutboundEmail(
@@ -189,28 +162,28 @@ OPERATIONS: list[tuple[str, Call, dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("name", "call", "expected"), OPERATIONS, ids=[o[0] for o in OPERATIONS])
 async def test_operation_sends_the_documented_request(
-    gws: GwsClient, mock: aioresponses, name: str, call: Call, expected: dict[str, Any]
+    mock_gws: GwsClient, mock: RestMock, name: str, call: Call, expected: dict[str, Any]
 ) -> None:
     mock.post(OP_URL, payload={"status": "ok", "referenceId": 7})
-    result = await call(gws)
+    result = await call(mock_gws)
     assert result.reference_id == 7
-    (request,) = sent(mock, "POST", OP_URL)
+    (request,) = mock.sent("POST", OP_URL)
     assert body_of(request) == expected
     assert request.kwargs["headers"]["Content-Type"] == "application/json"
     assert request.kwargs["headers"]["X-CSRF-TOKEN"] == "tok-1"
 
 
-async def test_reply_returns_the_reply_interaction_id(gws: GwsClient, mock: aioresponses) -> None:
+async def test_reply_returns_the_reply_interaction_id(mock_gws: GwsClient, mock: RestMock) -> None:
     mock.post(OP_URL, payload={"status": "ok", "replyInteractionId": "0000R"})
-    result = await gws.interactions.email.reply(IID, queue_name="Drafts")
+    result = await mock_gws.interactions.email.reply(IID, queue_name="Drafts")
     assert result.reply_interaction_id == "0000R"
 
 
-async def test_create_email_posts_on_me_interactions(gws: GwsClient, mock: aioresponses) -> None:
+async def test_create_email_posts_on_me_interactions(mock_gws: GwsClient, mock: RestMock) -> None:
     url = f"{API}/me/interactions"
     mock.post(url, payload={"status": "ok"})
-    await gws.interactions.email.create_email(queue_name="Outbound")
-    (request,) = sent(mock, "POST", url)
+    await mock_gws.interactions.email.create_email(queue_name="Outbound")
+    (request,) = mock.sent("POST", url)
     assert body_of(request) == {
         "operationName": "CreateEmail",
         "queueName": "Outbound",
@@ -220,31 +193,31 @@ async def test_create_email_posts_on_me_interactions(gws: GwsClient, mock: aiore
 
 
 async def test_statuses_of_every_style_become_typed_errors(
-    gws: GwsClient, mock: aioresponses
+    mock_gws: GwsClient, mock: RestMock
 ) -> None:
     mock.post(OP_URL, payload={"status": "error", "errorDescription": "bad state"})
     mock.post(OP_URL, payload={"statusCode": 6, "statusMessage": "no such chat"})
     mock.post(OP_URL, payload={"status": 2, "description": "no consultation"})
     with pytest.raises(GwsApiError, match="bad state") as first:
-        await gws.interactions.accept(IID)
+        await mock_gws.interactions.accept(IID)
     assert "Accept" in str(first.value)
     with pytest.raises(NotFoundError):
-        await gws.interactions.chat.send_message(IID, "x")
+        await mock_gws.interactions.chat.send_message(IID, "x")
     with pytest.raises(InvalidStateError):
-        await gws.interactions.chat.complete_transfer(IID)
+        await mock_gws.interactions.chat.complete_transfer(IID)
 
 
 async def test_status_text_error_with_status_code_is_typed(
-    gws: GwsClient, mock: aioresponses
+    mock_gws: GwsClient, mock: RestMock
 ) -> None:
     mock.post(
         OP_URL, payload={"status": "error", "errorDescription": "queue missing", "statusCode": 1}
     )
     with pytest.raises(MissingParameterError, match="queue missing"):
-        await gws.interactions.place_in_queue(IID, "Q")
+        await mock_gws.interactions.place_in_queue(IID, "Q")
 
 
-async def test_list_get_and_update(gws: GwsClient, mock: aioresponses) -> None:
+async def test_list_get_and_update(mock_gws: GwsClient, mock: RestMock) -> None:
     resource = {
         "id": IID,
         "channel": "email",
@@ -261,19 +234,19 @@ async def test_list_get_and_update(gws: GwsClient, mock: aioresponses) -> None:
     mock.get(f"{API}/interactions/{IID}", payload={"statusCode": 0, "interaction": resource})
     mock.put(f"{API}/interactions/{IID}", payload={"statusCode": 0})
 
-    (mine,) = await gws.interactions.list()
+    (mine,) = await mock_gws.interactions.list()
     assert mine.email_object is not None
     assert mine.email_object.subject == "hi"
-    assert await gws.interactions.list_uris() == [f"{API}/x/{IID}"]
-    (every,) = await gws.interactions.list_all()
+    assert await mock_gws.interactions.list_uris() == [f"{API}/x/{IID}"]
+    (every,) = await mock_gws.interactions.list_all()
     assert every.user_data == {"k": "v"}
-    assert await gws.interactions.list_all_uris() == [f"{API}/x/{IID}"]
-    one = await gws.interactions.get(IID)
+    assert await mock_gws.interactions.list_all_uris() == [f"{API}/x/{IID}"]
+    one = await mock_gws.interactions.get(IID)
     assert (one.id, one.channel, one.state) == (IID, "email", "Accepted")
-    await gws.interactions.update(IID, {"userData": {"k": "w"}})
-    (put,) = sent(mock, "PUT", f"{API}/interactions/{IID}")
+    await mock_gws.interactions.update(IID, {"userData": {"k": "w"}})
+    (put,) = mock.sent("PUT", f"{API}/interactions/{IID}")
     assert body_of(put) == {"userData": {"k": "w"}}
-    (listed,) = sent(mock, "GET", f"{API}/me/interactions?fields=*")
+    (listed,) = mock.sent("GET", f"{API}/me/interactions?fields=*")
     assert listed.kwargs["data"] is None
 
 
@@ -310,12 +283,12 @@ async def test_list_get_and_update(gws: GwsClient, mock: aioresponses) -> None:
     ],
 )
 async def test_bad_input_is_refused_before_anything_is_sent(
-    gws: GwsClient, mock: aioresponses, call: Call
+    mock_gws: GwsClient, mock: RestMock, call: Call
 ) -> None:
-    before = sum(len(v) for v in mock.requests.values())
+    before = mock.count()
     with pytest.raises(ValueError):  # noqa: PT011 - every one is a plain ValueError
-        await call(gws)
-    assert sum(len(v) for v in mock.requests.values()) == before
+        await call(mock_gws)
+    assert mock.count() == before
 
 
 def test_outbound_email_refuses_unknown_fields() -> None:
@@ -324,18 +297,18 @@ def test_outbound_email_refuses_unknown_fields() -> None:
 
 
 async def test_upload_sends_multipart_field_attachment(
-    gws: GwsClient, mock: aioresponses, tmp_path: Path
+    mock_gws: GwsClient, mock: RestMock, tmp_path: Path
 ) -> None:
     url = f"{OP_URL}/attachments"
     mock.post(url, payload={"statusCode": 0, "documentId": "00009a8T8Y13002S"}, repeat=True)
-    assert await gws.interactions.attachments.upload(IID, b"%PDF", filename="a.pdf") == (
+    assert await mock_gws.interactions.attachments.upload(IID, b"%PDF", filename="a.pdf") == (
         "00009a8T8Y13002S"
     )
     file = tmp_path / "notes.txt"
     file.write_bytes(b"hello")
-    await gws.interactions.attachments.upload(IID, file)
-    await gws.interactions.attachments.upload(IID, io.BytesIO(b"raw"), filename="r.bin")
-    calls = sent(mock, "POST", url)
+    await mock_gws.interactions.attachments.upload(IID, file)
+    await mock_gws.interactions.attachments.upload(IID, io.BytesIO(b"raw"), filename="r.bin")
+    calls = mock.sent("POST", url)
     assert len(calls) == 3
     forms = [c.kwargs["data"] for c in calls]
     assert all(isinstance(f, aiohttp.FormData) for f in forms)
@@ -347,41 +320,41 @@ async def test_upload_sends_multipart_field_attachment(
     assert "Content-Type" not in calls[0].kwargs["headers"]
 
 
-async def test_download_and_delete(gws: GwsClient, mock: aioresponses, tmp_path: Path) -> None:
+async def test_download_and_delete(mock_gws: GwsClient, mock: RestMock, tmp_path: Path) -> None:
     url = f"{OP_URL}/attachments/D1"
     headers = {"Content-Disposition": 'attachment; filename="report.pdf"'}
     mock.get(url, body=b"%PDF-1.4", content_type="application/pdf", headers=headers, repeat=True)
     mock.delete(url, payload={"statusCode": 0})
-    content = await gws.interactions.attachments.download(IID, "D1")
+    content = await mock_gws.interactions.attachments.download(IID, "D1")
     assert (content.data, content.mime_type, content.file_name) == (
         b"%PDF-1.4",
         "application/pdf",
         "report.pdf",
     )
     target = tmp_path / "out.pdf"
-    streamed = await gws.interactions.attachments.download_to(IID, "D1", target)
+    streamed = await mock_gws.interactions.attachments.download_to(IID, "D1", target)
     assert target.read_bytes() == b"%PDF-1.4"
     assert streamed.file_name == "report.pdf"
     buffer = io.BytesIO()
-    await gws.interactions.attachments.download_to(IID, "D1", buffer)
+    await mock_gws.interactions.attachments.download_to(IID, "D1", buffer)
     assert buffer.getvalue() == b"%PDF-1.4"
-    await gws.interactions.attachments.delete(IID, "D1")
-    assert len(sent(mock, "DELETE", url)) == 1
+    await mock_gws.interactions.attachments.delete(IID, "D1")
+    assert len(mock.sent("DELETE", url)) == 1
 
 
 async def test_download_failure_is_typed_and_writes_nothing(
-    gws: GwsClient, mock: aioresponses, tmp_path: Path
+    mock_gws: GwsClient, mock: RestMock, tmp_path: Path
 ) -> None:
     url = f"{OP_URL}/attachments/D9"
     mock.get(url, status=404, payload={"statusCode": 6, "statusMessage": "no document"})
     target = tmp_path / "never.bin"
     with pytest.raises(NotFoundError, match="no document"):
-        await gws.interactions.attachments.download_to(IID, "D9", target)
+        await mock_gws.interactions.attachments.download_to(IID, "D9", target)
     assert not target.exists()
 
 
-async def test_json_attachment_is_content_not_an_error(gws: GwsClient, mock: aioresponses) -> None:
+async def test_json_attachment_is_content_not_an_error(mock_gws: GwsClient, mock: RestMock) -> None:
     url = f"{OP_URL}/attachments/J1"
     mock.get(url, body=b"[1, 2]", content_type="application/json")
-    content = await gws.interactions.attachments.download(IID, "J1")
+    content = await mock_gws.interactions.attachments.download(IID, "J1")
     assert content.data == b"[1, 2]"

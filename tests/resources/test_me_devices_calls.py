@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from aioresponses import aioresponses
-from yarl import URL
 
 from gws_async import GwsClient, InvalidStateError, OperationResult
 from gws_async.models import Call, ChannelState, Device
 from gws_async.results import Skill, User
+from tests.conftest import API, RestMock, body_of
 
-BASE = "http://10.0.0.5:8090"
-API = f"{BASE}/api/v2"
-CSRF = {"X-CSRF-HEADER": "X-CSRF-TOKEN", "X-CSRF-TOKEN": "tok-1"}
 ME = {"statusCode": 0, "user": {"id": "u1", "userName": "agent1"}}
 OK = {"status": "ok"}
 REF = {"statusCode": 0, "referenceId": 7}
@@ -26,30 +21,6 @@ CALL_URI = f"{API}/me/calls/{CALL}"
 OTHER_URI = f"{API}/me/calls/020b"
 
 Op = Callable[[GwsClient], Awaitable[Any]]
-
-
-@pytest.fixture
-def mock() -> Iterator[aioresponses]:
-    with aioresponses() as m:
-        yield m
-
-
-@pytest.fixture
-async def gws(mock: aioresponses) -> AsyncIterator[GwsClient]:
-    mock.get(f"{API}/me", payload=ME, headers=CSRF)
-    async with GwsClient(BASE, "agent1", "pw") as client:
-        yield client
-
-
-def only_call(mock: aioresponses, method: str, url: str) -> Any:
-    calls = mock.requests.get((method, URL(url)), [])
-    assert len(calls) == 1, f"expected one {method} {url}, got {list(mock.requests)}"
-    return calls[0]
-
-
-def body_of(call: Any) -> Any:
-    data = call.kwargs.get("data")
-    return None if data is None else json.loads(data)
 
 
 # (test id, operation, method, url with query, JSON body sent, answer)
@@ -282,8 +253,8 @@ POSTS: list[tuple[str, Op, str, dict[str, Any], dict[str, Any]]] = [
     ids=[case[0] for case in POSTS],
 )
 async def test_operation_sends_the_documented_post(
-    gws: GwsClient,
-    mock: aioresponses,
+    mock_gws: GwsClient,
+    mock: RestMock,
     operation: Op,
     path: str,
     expected: dict[str, Any],
@@ -291,10 +262,10 @@ async def test_operation_sends_the_documented_post(
 ) -> None:
     url = f"{API}{path}"
     mock.post(url, payload=answer)
-    result = await operation(gws)
+    result = await operation(mock_gws)
     assert isinstance(result, OperationResult)
     assert result.reference_id == answer.get("referenceId")
-    call = only_call(mock, "POST", url)
+    call = mock.only_call("POST", url)
     assert body_of(call) == expected
     assert call.kwargs["headers"]["X-CSRF-TOKEN"] == "tok-1"
     assert call.kwargs["headers"]["Content-Type"] == "application/json"
@@ -442,8 +413,8 @@ GETS: list[tuple[str, Op, str, dict[str, Any], Callable[[Any], bool]]] = [
     ids=[case[0] for case in GETS],
 )
 async def test_read_sends_the_documented_get(
-    gws: GwsClient,
-    mock: aioresponses,
+    mock_gws: GwsClient,
+    mock: RestMock,
     operation: Op,
     path: str,
     answer: dict[str, Any],
@@ -451,23 +422,23 @@ async def test_read_sends_the_documented_get(
 ) -> None:
     url = f"{API}{path}"
     mock.get(url, payload=answer)
-    result = await operation(gws)
+    result = await operation(mock_gws)
     assert check(result)
     if path != "/me":  # the login already sent one GET /me
-        call = only_call(mock, "GET", url)
+        call = mock.only_call("GET", url)
         assert body_of(call) is None
 
 
 async def test_status_text_error_of_a_state_change_is_raised(
-    gws: GwsClient, mock: aioresponses
+    mock_gws: GwsClient, mock: RestMock
 ) -> None:
     mock.post(f"{API}/me/channels/chat", payload={"statusCode": 2, "statusMessage": "no"})
     with pytest.raises(InvalidStateError):
-        await gws.channels.ready("chat")
+        await mock_gws.channels.ready("chat")
 
 
-async def test_call_uri_is_built_from_the_id(gws: GwsClient) -> None:
-    assert gws.calls.uri("a/b") == f"{API}/me/calls/a%2Fb"
+async def test_call_uri_is_built_from_the_id(mock_gws: GwsClient) -> None:
+    assert mock_gws.calls.uri("a/b") == f"{API}/me/calls/a%2Fb"
 
 
 BAD: list[tuple[str, Op, str]] = [
@@ -518,9 +489,9 @@ BAD: list[tuple[str, Op, str]] = [
     ("operation", "message"), [case[1:] for case in BAD], ids=[case[0] for case in BAD]
 )
 async def test_bad_input_is_refused_before_anything_is_sent(
-    gws: GwsClient, mock: aioresponses, operation: Op, message: str
+    mock_gws: GwsClient, mock: RestMock, operation: Op, message: str
 ) -> None:
-    before = sum(len(v) for v in mock.requests.values())
+    before = mock.count()
     with pytest.raises(ValueError, match=message):
-        await operation(gws)
-    assert sum(len(v) for v in mock.requests.values()) == before
+        await operation(mock_gws)
+    assert mock.count() == before

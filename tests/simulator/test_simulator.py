@@ -21,6 +21,8 @@ PLACE_GROUP_WORKBIN = "5d487e69-a393-4228-a06f-6a4015ab1b54"
 WORKBINS_TOPIC = "/v2/me/workbins"
 INTERACTIONS_TOPIC = "/v2/me/interactions"
 
+pytestmark = pytest.mark.simulator(long_poll_timeout=1.0, max_interval=5.0)
+
 
 class RawAgent:
     """A signed-in agent speaking raw HTTP and Bayeux to the simulator."""
@@ -118,12 +120,6 @@ async def signed_in(
             assert resp.status == 200
             token = resp.headers["X-CSRF-TOKEN"]
         yield RawAgent(sim, http, token)
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[GwsSimulator]:
-    async with GwsSimulator(long_poll_timeout=1.0, max_interval=5.0) as simulator:
-        yield simulator
 
 
 @pytest.fixture
