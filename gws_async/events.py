@@ -66,7 +66,12 @@ _MAX_ERRORS_SHOWN: Final = 5
 
 
 class GwsEvent(GwsModel):
-    """Base of every decoded notification: the wire fields plus ``topic`` and ``raw``."""
+    """Base of every decoded notification: the wire fields plus ``topic`` and ``raw``.
+
+    Every event also answers :attr:`media` and :attr:`interaction_state`, None unless it
+    is about one interaction, so a filter or a printer can ask any event without first
+    working out its type.
+    """
 
     TOPIC: ClassVar[str]
 
@@ -90,6 +95,20 @@ class GwsEvent(GwsModel):
         """The ``data`` object the event was decoded from, as received."""
         private = self.__pydantic_private__
         return private["raw"] if private else None
+
+    @property
+    def media(self) -> str | None:
+        """The media of the interaction the event is about, as the spec names it
+        (``email``, ``chat``, ``workitem``, ``voice``...); None for events that are not
+        about one interaction."""
+        return None
+
+    @property
+    def interaction_state(self) -> str | None:
+        """The state of the interaction the event is about (``Invited``, ``Accepted``,
+        ``Revoked``, ``Queued``...); None when the event carries none. A call's state is
+        not one: see :class:`CallStateChangeMessage`."""
+        return None
 
     def _bind(self, topic: str, raw: Any) -> None:
         _bind(self, topic, raw)
@@ -120,6 +139,16 @@ class InteractionStateMessage(GwsEvent, Interaction):
 
     reference_id: int | None = None
 
+    @property
+    def media(self) -> str | None:
+        """The wire's ``channel``: the media, ``email`` or ``chat``."""
+        return self.channel
+
+    @property
+    def interaction_state(self) -> str | None:
+        """The interaction's ``state``: ``Invited``, ``Accepted``, ``Revoked``..."""
+        return self.state
+
 
 class WorkitemStateChangeMessage(GwsEvent):
     """A workitem changed state, e.g. after it was pulled from a workbin."""
@@ -130,20 +159,35 @@ class WorkitemStateChangeMessage(GwsEvent):
     notification_type: str | None = None
     reference_id: int | None = None
 
+    @property
+    def media(self) -> str:
+        """Always ``workitem``: the message carries no media field, its type says it (the
+        spec's workbin pages name the same media ``workitemStateResourceV2``)."""
+        return "workitem"
+
+    @property
+    def interaction_state(self) -> str | None:
+        """The workitem's ``state`` (e.g. ``Processing``): a workitem is a multimedia
+        interaction, so this is its interaction state."""
+        return self.workitem.state if self.workitem is not None else None
+
 
 class WorkbinStateChangeMessage(GwsEvent):
     """An interaction was added to or removed from a workbin.
 
     The wire message carries the interaction under one ``<media>StateResourceV2`` key
     (``chatStateResourceV2``, ``emailStateResourceV2``...); it is exposed as
-    :attr:`interaction`, and ``<media>`` as :attr:`media`.
+    :attr:`interaction`, and ``<media>`` as :attr:`media` (stored in the field
+    ``media_type``).
     """
 
     TOPIC: ClassVar[str] = Topic.WORKBINS
 
     id: str
     action: str | None = None
-    media: str
+    # Not a field called ``media``: pydantic lets no field override the GwsEvent.media
+    # property (it warns, and the property would still answer None).
+    media_type: str
     interaction: WorkbinInteraction
     agent_group: str | None = None
     place_group: str | None = None
@@ -172,8 +216,19 @@ class WorkbinStateChangeMessage(GwsEvent):
         # A shallow copy: the caller's dict is kept intact as ``raw``.
         fields = dict(data)
         fields["interaction"] = fields.pop(key)
-        fields["media"] = key[:-_STATE_RESOURCE_SUFFIX_LEN]
+        fields["media_type"] = key[:-_STATE_RESOURCE_SUFFIX_LEN]
         return fields
+
+    @property
+    def media(self) -> str:
+        """The ``<media>`` of the ``<media>StateResourceV2`` key: ``chat``, ``email``,
+        ``facebook``, ``tweet``, ``facebooksession``, ``workitem``, ``openmedia``."""
+        return self.media_type
+
+    @property
+    def interaction_state(self) -> str | None:
+        """The interaction's ``state``, when the state resource carries one."""
+        return self.interaction.state
 
     @property
     def interaction_id(self) -> str:
@@ -214,9 +269,25 @@ class WorkbinNotificationResource(GwsEvent):
     actor_info: ActorInfo | None = None
     reason_info: ReasonInfo | None = None
 
+    @property
+    def media(self) -> str | None:
+        """The ``channel`` of the interaction: its media, e.g. ``email``."""
+        return self.interaction.channel if self.interaction is not None else None
+
+    @property
+    def interaction_state(self) -> str | None:
+        """The ``state`` of the interaction, e.g. ``Queued``."""
+        return self.interaction.state if self.interaction is not None else None
+
 
 class CallStateChangeMessage(GwsEvent):
-    """A call changed (status, participants, attached data, DTMF) or a call operation failed."""
+    """A call changed (status, participants, attached data, DTMF) or a call operation failed.
+
+    :attr:`media` is ``voice`` (the spec describes calls as "voice" channel
+    interactions). :attr:`interaction_state` stays None: a call's state (``Dialing``,
+    ``Established``, ``Held``...) is ``call.state``, a vocabulary of its own that a test
+    for ``Invited`` or ``Accepted`` should not have to rule out.
+    """
 
     TOPIC: ClassVar[str] = Topic.CALLS
 
@@ -228,6 +299,11 @@ class CallStateChangeMessage(GwsEvent):
     connection_id: str | None = None
     call_uuid: str | None = None
     reference_id: int | None = None
+
+    @property
+    def media(self) -> str:
+        """Always ``voice``, also for a failed call operation without ``call``."""
+        return "voice"
 
 
 class DeviceStateChangeMessage(GwsEvent):

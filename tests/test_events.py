@@ -15,11 +15,14 @@ from gws_async.events import (
     EVENT_TYPES,
     CallStateChangeMessage,
     ChannelStateChange,
+    ConnectionLost,
     DeviceStateChangeMessage,
     GwsEvent,
     InteractionStateMessage,
+    ListenerConnected,
     PasswordChangeError,
     PasswordChangeSuccessful,
+    Reconnected,
     UnknownEvent,
     UserPasswordChangeError,
     UserPasswordChangeSuccessful,
@@ -844,6 +847,125 @@ def test_never_raises_even_for_a_misbehaving_mapping() -> None:
     assert isinstance(event, UnknownEvent)
     assert event.error
     assert event.raw is data
+
+
+# --- media and interaction_state --------------------------------------------------------
+
+# What each spec sample says about the interaction it concerns: (media, interaction state).
+# Conference samples carry no ``channel``; a call's state is not an interaction state.
+MEDIA_AND_STATE: dict[str, tuple[str | None, str | None]] = {
+    "call_state_change": ("voice", None),
+    "channels_dnd_on": (None, None),
+    "channels_ready": (None, None),
+    "device_state_change": (None, None),
+    "interaction_chat_accepted": ("chat", "Accepted"),
+    "interaction_chat_invited": ("chat", "Invited"),
+    "interaction_chat_message": ("chat", "Accepted"),
+    "interaction_chat_revoked": ("chat", "Revoked"),
+    "interaction_conference_invited": (None, "InvitedConference"),
+    "interaction_conference_left": (None, "LeftConference"),
+    "interaction_email_accepted": ("email", "Accepted"),
+    "interaction_email_accepted_on_accept": ("email", "Accepted"),
+    "interaction_email_accepted_template": ("email", "Accepted"),
+    "interaction_email_invited": ("email", "Invited"),
+    "interaction_email_invited_template": ("email", "Invited"),
+    "interaction_email_reply_created_on_reply": ("email", "ReplyCreated"),
+    "interaction_email_reply_created_on_reply_all": ("email", "ReplyCreated"),
+    "interaction_email_reply_created_template": ("email", "ReplyCreated"),
+    "interaction_email_revoked": ("email", "Revoked"),
+    "interaction_email_revoked_template": ("email", "Revoked"),
+    "password_change_error": (None, None),
+    "password_change_successful": (None, None),
+    "user_password_change_error": (None, None),
+    "user_password_change_successful": (None, None),
+    "workbin_item_added_agent_group": ("chat", None),
+    "workbin_item_added_personal": ("chat", None),
+    "workbin_item_added_place_group": ("chat", None),
+    "workbin_item_removed_agent_group": ("chat", None),
+    "workbin_item_removed_place_group": ("chat", None),
+    "workbin_notification_resource": ("email", "Queued"),
+    "workbin_subscription_subscribed": (None, None),
+    "workitem_pulled": ("workitem", "Processing"),
+}
+
+
+def test_every_fixture_has_an_expected_media_and_state() -> None:
+    assert set(MEDIA_AND_STATE) == set(DATA_FILES)
+
+
+@pytest.mark.parametrize("name", sorted(MEDIA_AND_STATE))
+def test_media_and_interaction_state_of_every_spec_sample(name: str) -> None:
+    event = decode_fixture(name)
+
+    assert (event.media, event.interaction_state) == MEDIA_AND_STATE[name]
+
+
+def test_interaction_message_reads_its_channel_and_state() -> None:
+    event = decode_event(
+        "/v2/me/interactions",
+        {"messageType": "InteractionStateMessage", "id": "i", "channel": "sms"},
+    )
+
+    assert isinstance(event, InteractionStateMessage)
+    assert (event.media, event.interaction_state) == ("sms", None)
+    assert (event.channel, event.state) == ("sms", None)
+
+
+def test_workbin_item_reads_the_media_of_its_key_and_the_interaction_state() -> None:
+    data = {
+        "messageType": "WorkbinStateChangeMessage",
+        "id": "wb",
+        "action": "ItemAdded",
+        "openmediaStateResourceV2": {"id": "i", "state": "Queued"},
+    }
+    event = decode_event("/v2/me/workbins", data)
+
+    assert isinstance(event, WorkbinStateChangeMessage)
+    assert (event.media, event.interaction_state) == ("openmedia", "Queued")
+    # Nothing else changed: the key's media is not duplicated in model_extra.
+    assert event.model_extra == {}
+
+
+def test_workitem_and_content_notifications_without_their_item() -> None:
+    workitem = decode_event(
+        "/v2/me/interactions", {"messageType": "WorkitemStateChangeMessage", "workitem": None}
+    )
+    content = decode_event("/v2/me/workbins", {"messageType": "workbinNotificationResource"})
+
+    assert (workitem.media, workitem.interaction_state) == ("workitem", None)
+    assert (content.media, content.interaction_state) == (None, None)
+
+
+def test_a_failed_call_operation_is_still_voice_and_never_has_an_interaction_state() -> None:
+    failed = decode_event(
+        "/v2/me/calls",
+        {"messageType": "CallStateChangeMessage", "errorMessage": "busy", "callUuid": "u"},
+    )
+    held = decode_event(
+        "/v2/me/calls",
+        {"messageType": "CallStateChangeMessage", "call": {"id": "c", "state": "Held"}},
+    )
+
+    assert (failed.media, failed.interaction_state) == ("voice", None)
+    assert isinstance(held, CallStateChangeMessage)
+    assert held.call is not None
+    assert held.call.state == "Held"
+    assert held.interaction_state is None
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        ListenerConnected.create(client_id="c"),
+        ConnectionLost.create(cause="gone"),
+        Reconnected.create(downtime=1.0, session_renewed=False),
+        decode_event("/v2/me/workbins", {"messageType": "Nope"}),
+    ],
+    ids=lambda event: type(event).__name__,
+)
+def test_events_not_about_an_interaction_answer_none(event: GwsEvent) -> None:
+    assert event.media is None
+    assert event.interaction_state is None
 
 
 # --- the events themselves ---------------------------------------------------------------
