@@ -29,7 +29,6 @@ from typing import Any, Generic, TypeVar
 
 from ..events import (
     CallStateChangeMessage,
-    InteractionStateMessage,
     WorkbinStateChangeMessage,
     WorkbinSubscriptionStateChangeMessage,
 )
@@ -197,22 +196,11 @@ def action(*names: str) -> Filter[Any]:
 
 
 def media(*names: str) -> Filter[Any]:
-    """An event about an interaction of one of these media (``chat``, ``email``...).
-
-    Reads the media wherever the event keeps it: ``media`` on workbin events, ``channel``
-    on interaction events (where the wire's ``channel`` means the media), and the
-    ``channel`` of the nested interaction on workbin content notifications.
-    """
+    """An event about an interaction of one of these media (``chat``, ``email``,
+    ``workitem``, ``voice``...), as the event's :attr:`~gws_async.events.GwsEvent.media`
+    gives it: workbin, interaction and workitem events, and calls (``voice``)."""
     wanted = frozenset(names)
-
-    def predicate(event: Any) -> bool:
-        if isinstance(event, WorkbinStateChangeMessage):
-            return event.media in wanted
-        if isinstance(event, InteractionStateMessage):
-            return event.channel in wanted
-        return getattr(getattr(event, "interaction", None), "channel", None) in wanted
-
-    return Filter(predicate, f"media{names!r}")
+    return Filter(lambda e: e.media in wanted, f"media{names!r}")
 
 
 def workbin(*ids: str) -> Filter[Any]:
@@ -229,21 +217,12 @@ def workbin(*ids: str) -> Filter[Any]:
 
 
 def interaction_state(*states: str) -> Filter[Any]:
-    """An event whose interaction is in one of these states (``Invited``, ``Accepted``...):
+    """An event whose interaction is in one of these states (``Invited``, ``Accepted``...),
+    as the event's :attr:`~gws_async.events.GwsEvent.interaction_state` gives it:
     ``state`` of an interaction event, ``interaction.state`` of a workbin event,
-    ``workitem.state`` of a workitem event."""
+    ``workitem.state`` of a workitem event. Calls have :func:`call_state`."""
     wanted = frozenset(states)
-
-    def predicate(event: Any) -> bool:
-        if isinstance(event, InteractionStateMessage):
-            return event.state in wanted
-        for nested in ("interaction", "workitem"):
-            item = getattr(event, nested, None)
-            if item is not None:
-                return getattr(item, "state", None) in wanted
-        return False
-
-    return Filter(predicate, f"interaction_state{states!r}")
+    return Filter(lambda e: e.interaction_state in wanted, f"interaction_state{states!r}")
 
 
 def call_state(*states: str) -> Filter[Any]:
