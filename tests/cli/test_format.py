@@ -19,12 +19,11 @@ from gws_async.cli import (
     EXIT_OK,
     EXIT_TERMINATED,
     EXIT_USAGE,
-    _build_parser,
-    _duration,
-    _Tally,
     describe_event,
     event_to_json,
 )
+from gws_async.cli._listen import EVENT_TYPES_BY_NAME, Tally, format_duration
+from gws_async.cli._parser import build_parser
 from gws_async.events import (
     EVENT_TYPES,
     ConnectionLost,
@@ -224,7 +223,7 @@ def test_json_line_of_a_lifecycle_event_carries_its_fields() -> None:
 
 
 def test_summary_line_counts_by_type_reconnects_and_unknown_events() -> None:
-    tally = _Tally()
+    tally = Tally()
     tally.by_type.update(
         {"WorkbinStateChangeMessage": 3, "UnknownEvent": 1, "Reconnected": 2, "ConnectionLost": 2}
     )
@@ -239,15 +238,15 @@ def test_summary_line_counts_by_type_reconnects_and_unknown_events() -> None:
 
 def test_summary_line_names_events_lost_to_a_slow_output() -> None:
     assert (
-        _Tally()
+        Tally()
         .line(dropped=3)
         .endswith("; 0 printed, 0 reconnects, 0 unknown, 3 dropped (output too slow)")
     )
-    assert "dropped" not in _Tally().line(dropped=0)
+    assert "dropped" not in Tally().line(dropped=0)
 
 
 def test_summary_line_with_no_events() -> None:
-    assert _Tally().line().startswith("summary: 0 events in 0.")
+    assert Tally().line().startswith("summary: 0 events in 0.")
 
 
 @pytest.mark.parametrize(
@@ -255,7 +254,7 @@ def test_summary_line_with_no_events() -> None:
     [(0.04, "0.0 s"), (12.34, "12.3 s"), (61, "1 min 01 s"), (3725, "1 h 02 min")],
 )
 def test_duration(seconds: float, text: str) -> None:
-    assert _duration(seconds) == text
+    assert format_duration(seconds) == text
 
 
 # -- options ------------------------------------------------------------------------------
@@ -269,14 +268,14 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 
 def test_every_option_has_help() -> None:
-    parser = _build_parser()
+    parser = build_parser()
     for command in [parser, *_subparsers(parser).values()]:
         for action in command._actions:
             assert action.help, f"{command.prog}: {action.dest} has no help"
 
 
 def test_epilog_lists_the_environment_and_every_exit_status() -> None:
-    epilog = _build_parser().epilog or ""
+    epilog = build_parser().epilog or ""
 
     for variable in (ENV_URL, ENV_USERNAME, ENV_PASSWORD):
         assert variable in epilog
@@ -285,7 +284,7 @@ def test_epilog_lists_the_environment_and_every_exit_status() -> None:
 
 
 def test_listen_defaults() -> None:
-    args = _build_parser().parse_args(["listen"])
+    args = build_parser().parse_args(["listen"])
 
     assert args.format == "auto"
     assert args.url is None
@@ -310,14 +309,12 @@ def test_listen_defaults() -> None:
 )
 def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        _build_parser().parse_args(argv)
+        build_parser().parse_args(argv)
 
     assert exit_info.value.code == EXIT_USAGE
     assert "secret" not in capsys.readouterr().err
 
 
 def test_every_event_class_can_be_named_in_type() -> None:
-    from gws_async.cli import _EVENT_TYPES
-
     for cls in (*EVENT_TYPES, ListenerConnected, ConnectionLost, Reconnected, UnknownEvent):
-        assert _EVENT_TYPES[cls.__name__] is cls
+        assert EVENT_TYPES_BY_NAME[cls.__name__] is cls

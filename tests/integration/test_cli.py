@@ -29,8 +29,8 @@ from gws_async.cli import (
     EXIT_OK,
     EXIT_TERMINATED,
     EXIT_USAGE,
-    _build_parser,
 )
+from gws_async.cli._parser import build_parser
 from gws_async.events import (
     EVENT_TYPES,
     UnknownEvent,
@@ -578,7 +578,7 @@ def _option_strings(parser: Any) -> list[str]:
 async def test_help_explains_every_option_the_environment_and_the_exit_statuses(
     command: str,
 ) -> None:
-    parser = _build_parser()
+    parser = build_parser()
     if command:
         parser = next(
             action.choices[command]
