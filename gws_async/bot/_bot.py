@@ -1,10 +1,13 @@
-"""Routers, the Bot that runs their handlers on one or many clients, and the Context."""
+"""Routers, the Bot that runs their handlers on one or many clients, and the Context.
+
+They refer to each other (a handler gets a Context, which holds its Bot, which is a
+Router), so they share this module; how events reach handlers is in ``_dispatch``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -12,19 +15,27 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-from .._client import GwsClient
-from .._streams import EventStream, OverflowPolicy
+from .. import GwsClient, OverflowPolicy
 from ..events import GwsEvent, Reconnected
-from .filters import Filter, _as_filter
+from ._dispatch import (
+    _Agent,
+    _agent_name,
+    _checked,
+    _finish_tasks,
+    _handle,
+    _install_signal_handlers,
+    _is_async,
+    _match,
+    _name,
+    _Registration,
+)
+from .filters import _as_filter
 
 __all__ = ["Bot", "Context", "ErrorHook", "Handler", "Hook", "Router"]
 
 log = logging.getLogger("gws_async.bot")
 
 E = TypeVar("E", bound=GwsEvent)
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-_MAX_EVENT_TEXT = 500
 
 
 @dataclass(frozen=True)
@@ -46,20 +57,6 @@ Hook = Callable[[Context], Awaitable[None]]
 
 ErrorHook = Callable[[GwsEvent, Exception, Context], Awaitable[None]]
 """``async def on_error(event, error, ctx) -> None``: called after a handler raised."""
-
-
-@dataclass(frozen=True)
-class _Registration:
-    event_type: type[GwsEvent]
-    filters: tuple[Filter[Any], ...]
-    handler: Handler[Any]
-
-    @property
-    def name(self) -> str:
-        return getattr(self.handler, "__qualname__", None) or repr(self.handler)
-
-    def matches(self, event: GwsEvent) -> bool:
-        return isinstance(event, self.event_type) and all(f(event) for f in self.filters)
 
 
 class Router:
@@ -131,24 +128,6 @@ class Router:
         return [reg for router in self._walk() for reg in router._handlers]
 
 
-class _Agent:
-    """One client the bot runs on: its stream, its pump task, its running handlers."""
-
-    def __init__(self, ctx: Context, stream: EventStream[GwsEvent], concurrency: int) -> None:
-        self.ctx = ctx
-        self.stream = stream
-        self.permits = asyncio.Semaphore(concurrency)
-        self.pump: asyncio.Task[None] | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
-        self.failure: Exception | None = None
-
-    @property
-    def idle(self) -> bool:
-        if self.tasks:
-            return False
-        return self.pump is None or self.pump.done() or self.stream.pending == 0
-
-
 class Bot(Router):
     """Runs handlers on the events of one client or of many (an agent pool).
 
@@ -206,7 +185,7 @@ class Bot(Router):
         self._startup: list[Hook] = []
         self._shutdown: list[Hook] = []
         self._error_hooks: list[ErrorHook] = []
-        self._agents: list[_Agent] = []
+        self._agents: list[_Agent[Context]] = []
         self._active: list[_Registration] = []
         self._stop_requested = False
         self._new_events()
@@ -276,7 +255,7 @@ class Bot(Router):
         types = tuple(dict.fromkeys(reg.event_type for reg in active))
         gate = asyncio.Semaphore(parallel)
 
-        async def attach(name: str, gws: GwsClient) -> _Agent:
+        async def attach(name: str, gws: GwsClient) -> _Agent[Context]:
             async with gate:
                 return await self._attach(name, gws, types)
 
@@ -298,7 +277,9 @@ class Bot(Router):
             await self._stop_agents(started, 0.0)
             raise failed[0][1]
 
-    async def _attach(self, name: str, gws: GwsClient, types: tuple[type[GwsEvent], ...]) -> _Agent:
+    async def _attach(
+        self, name: str, gws: GwsClient, types: tuple[type[GwsEvent], ...]
+    ) -> _Agent[Context]:
         ctx = Context(gws=gws, agent=name, bot=self)
         stream = gws.events(*types, maxsize=self._buffer, overflow=self._overflow)
         await stream.__aenter__()
@@ -352,14 +333,7 @@ class Bot(Router):
         if not self._agents:
             self._new_events()
         self._stop_requested = False
-        installed: list[signal.Signals] = []
-        if handle_signals:
-            for sig in _SIGNALS:
-                try:
-                    loop.add_signal_handler(sig, self._on_signal, sig)
-                except (NotImplementedError, RuntimeError, ValueError):
-                    continue
-                installed.append(sig)
+        installed = _install_signal_handlers(loop, self._on_signal) if handle_signals else []
         failures: list[Exception] = []
         try:
             await self.start(clients, parallel=parallel)
@@ -424,7 +398,7 @@ class Bot(Router):
 
     # -- dispatch ---------------------------------------------------------------------------
 
-    async def _pump(self, agent: _Agent) -> None:
+    async def _pump(self, agent: _Agent[Context]) -> None:
         stream, permits = agent.stream, agent.permits
         try:
             while True:
@@ -436,10 +410,10 @@ class Bot(Router):
                 except BaseException:
                     permits.release()
                     raise
-                matched = self._match(event, agent.ctx)
+                matched = _match(self._active, event, agent.ctx)
                 if matched:
                     task = asyncio.create_task(
-                        self._handle(event, matched, agent.ctx),
+                        _handle(event, matched, agent.ctx, self._error_hooks),
                         name=f"gws-bot:{agent.ctx.agent}:{type(event).__name__}",
                     )
                     agent.tasks.add(task)
@@ -458,47 +432,14 @@ class Bot(Router):
             self._progress.set()
             self._wake.set()
 
-    def _task_done(self, agent: _Agent, task: asyncio.Task[None]) -> None:
+    def _task_done(self, agent: _Agent[Context], task: asyncio.Task[None]) -> None:
         agent.tasks.discard(task)
         agent.permits.release()
         self._progress.set()
 
-    def _match(self, event: GwsEvent, ctx: Context) -> list[_Registration]:
-        matched = []
-        for reg in self._active:
-            try:
-                if reg.matches(event):
-                    matched.append(reg)
-            except Exception:
-                log.exception(
-                    "%s: a filter of %s failed on %s; handler skipped",
-                    ctx.agent,
-                    reg.name,
-                    _describe(event),
-                )
-        return matched
-
-    async def _handle(self, event: GwsEvent, matched: list[_Registration], ctx: Context) -> None:
-        for reg in matched:
-            try:
-                await reg.handler(event, ctx)
-            except Exception as exc:
-                log.error(
-                    "%s: handler %s failed on %s",
-                    ctx.agent,
-                    reg.name,
-                    _describe(event),
-                    exc_info=exc,
-                )
-                for hook in self._error_hooks:
-                    try:
-                        await hook(event, exc, ctx)
-                    except Exception:
-                        log.exception("%s: error hook %s failed", ctx.agent, _name(hook))
-
     # -- stopping ---------------------------------------------------------------------------
 
-    async def _stop_agents(self, agents: list[_Agent], grace: float) -> None:
+    async def _stop_agents(self, agents: list[_Agent[Context]], grace: float) -> None:
         if not agents:
             return
         pumps = [agent.pump for agent in agents if agent.pump is not None]
@@ -507,44 +448,12 @@ class Bot(Router):
         await asyncio.gather(*pumps, return_exceptions=True)
         tasks = {task for agent in agents for task in agent.tasks}
         if tasks:
-            log.info("waiting up to %.1f s for %d running handler(s)", grace, len(tasks))
-            pending = await self._wait_for_tasks(tasks, grace)
-            if pending:
-                names = ", ".join(sorted(task.get_name() for task in pending))
-                log.warning("cancelling %d handler task(s) still running: %s", len(pending), names)
-                for task in pending:
-                    task.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
+            await _finish_tasks(tasks, grace, self._force)
         for agent in agents:
             await agent.stream.aclose()
         await asyncio.gather(*(self._shut_down(agent.ctx) for agent in agents))
         self._wake.set()
         self._progress.set()
-
-    async def _wait_for_tasks(
-        self, tasks: set[asyncio.Task[None]], grace: float
-    ) -> set[asyncio.Task[None]]:
-        """Wait for ``tasks`` up to ``grace`` seconds or a second signal; the rest."""
-        pending = set(tasks)
-        if grace <= 0 or self._force.is_set():
-            return pending
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + grace
-        forced = asyncio.ensure_future(self._force.wait())
-        try:
-            while pending and not forced.done():
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                done, _ = await asyncio.wait(
-                    {*pending, forced}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-                )
-                pending = {task for task in pending if task not in done}
-        finally:
-            forced.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await forced
-        return pending
 
     async def _shut_down(self, ctx: Context) -> None:
         for hook in self._shutdown:
@@ -569,35 +478,3 @@ class Bot(Router):
         else:
             log.warning("%s received again: cancelling running handlers", sig.name)
             self._force.set()
-
-
-def _is_async(function: object) -> bool:
-    # A coroutine function, a partial of one, or an object with an async __call__.
-    return inspect.iscoroutinefunction(function) or (
-        callable(function) and inspect.iscoroutinefunction(type(function).__call__)
-    )
-
-
-_F = TypeVar("_F", bound=Callable[..., Awaitable[None]])
-
-
-def _checked(hook: _F) -> _F:
-    if not _is_async(hook):
-        raise TypeError(f"hook {hook!r} must be an async function")
-    return hook
-
-
-def _name(function: object) -> str:
-    return getattr(function, "__qualname__", None) or repr(function)
-
-
-def _agent_name(gws: GwsClient) -> str:
-    user = gws.user
-    if user is not None and user.user_name:
-        return user.user_name
-    return gws.username
-
-
-def _describe(event: GwsEvent) -> str:
-    text = repr(event)
-    return text if len(text) <= _MAX_EVENT_TEXT else text[: _MAX_EVENT_TEXT - 3] + "..."
