@@ -242,11 +242,22 @@ def _destination(body: dict[str, Any], *, nested: bool = False) -> str:
 async def _dial(call: OperationCall) -> web.Response:
     """Dial: a new call, Dialing then Established."""
     destination = _destination(call.body)
-    presence = call.ctx.state.presence[call.agent.username]
-    if not presence.session_active:
+    if not call.ctx.state.presence[call.agent.username].session_active:
         fail(2, "The device is not logged in (StartContactCenterSession)")
     reference_id = call.ctx.state.next_reference_id()
-    api = api_url(call.request)
+    _dial_out(call, destination, reference_id)
+    return web.json_response({"statusCode": 0, "referenceId": reference_id})
+
+
+def _dial_out(
+    call: OperationCall,
+    destination: str,
+    reference_id: int | None,
+    *,
+    consult_of: str | None = None,
+) -> None:
+    """A call from the agent's phone to ``destination``: Dialing, then Established."""
+    presence = call.ctx.state.presence[call.agent.username]
     new = _new_call(
         call.ctx,
         call.agent.username,
@@ -254,11 +265,12 @@ async def _dial(call: OperationCall) -> web.Response:
         participants=[destination],
         ani=presence.phone_number,
         dnis=destination,
+        consult_of=consult_of,
     )
+    api = api_url(call.request)
     _publish(call.ctx, api, new, "StatusChange", reference_id)
     new.state = "Established"
     _publish(call.ctx, api, new, "StatusChange", None)
-    return web.json_response({"statusCode": 0, "referenceId": reference_id})
 
 
 def _call_operation(
@@ -323,21 +335,8 @@ def _single_step_conference(call: OperationCall, target: SimCall, reference_id: 
 def _initiate_conference(call: OperationCall, target: SimCall, reference_id: int) -> None:
     """The call goes on hold and a consultation call to the destination starts."""
     destination = _destination(call.body, nested=True)
-    presence = call.ctx.state.presence[call.agent.username]
     _status(call, target, "Held", reference_id)
-    consult = _new_call(
-        call.ctx,
-        call.agent.username,
-        "Dialing",
-        participants=[destination],
-        ani=presence.phone_number,
-        dnis=destination,
-        consult_of=target.id,
-    )
-    api = api_url(call.request)
-    _publish(call.ctx, api, consult, "StatusChange", None)
-    consult.state = "Established"
-    _publish(call.ctx, api, consult, "StatusChange", None)
+    _dial_out(call, destination, None, consult_of=target.id)
 
 
 def _other_call(call: OperationCall, key: str) -> SimCall:

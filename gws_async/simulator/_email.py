@@ -14,6 +14,7 @@ from ._interaction_common import (
     ME_INTERACTION,
     check_media,
     check_owned,
+    end,
     interaction_of,
     notify,
     ok,
@@ -194,11 +195,7 @@ async def _cancel_reply(call: OperationCall) -> web.Response:
     interaction = interaction_of(call)
     check_media(interaction, "email", call.operation)
     check_owned(interaction, agent, "ReplyCreated")
-    del ctx.state.interactions[interaction.id]
-    interaction.owner = None
-    reference_id = ctx.state.next_reference_id()
-    notify(ctx, agent.username, interaction, reference_id=reference_id, state="Revoked")
-    return ok(reference_id)
+    return end(ctx, interaction, agent)
 
 
 async def _create_email(call: OperationCall) -> web.Response:

@@ -31,6 +31,7 @@ __all__ = [
     "check_media",
     "check_owned",
     "check_participant",
+    "end",
     "find_agent",
     "interaction_of",
     "lookup",
@@ -112,6 +113,15 @@ def notify(
     if reference_id is not None:
         data["referenceId"] = reference_id
     ctx.publish(username, TOPIC_INTERACTIONS, data)
+
+
+def end(ctx: SimContext, interaction: SimInteraction, agent: SimAgent) -> web.Response:
+    """The interaction ends (StopProcessing, a cancelled draft): gone, Revoked sent."""
+    del ctx.state.interactions[interaction.id]
+    interaction.owner = None
+    reference_id = ctx.state.next_reference_id()
+    notify(ctx, agent.username, interaction, reference_id=reference_id, state="Revoked")
+    return ok(reference_id)
 
 
 def participants(interaction: SimInteraction) -> list[str]:

@@ -36,6 +36,7 @@ from ._interaction_common import (
     chat_event,
     check_owned,
     check_participant,
+    end,
     find_agent,
     interaction_of,
     lookup,
@@ -47,7 +48,7 @@ from ._interaction_common import (
     status_text,
 )
 from ._state import SimAgent, SimInteraction, SimWorkbin, utcnow
-from ._workbins import _place
+from ._workbins import place
 
 __all__ = ["setup"]
 
@@ -210,11 +211,7 @@ async def _stop_processing(call: OperationCall) -> web.Response:
     ctx, agent = call.ctx, call.agent
     interaction = interaction_of(call)
     check_owned(interaction, agent)
-    del ctx.state.interactions[interaction.id]
-    interaction.owner = None
-    reference_id = ctx.state.next_reference_id()
-    notify(ctx, agent.username, interaction, reference_id=reference_id, state="Revoked")
-    return ok(reference_id)
+    return end(ctx, interaction, agent)
 
 
 async def _place_in_queue(call: OperationCall) -> web.Response:
@@ -256,7 +253,7 @@ async def _place_in_workbin(call: OperationCall) -> web.Response:
     workbin = _find_workbin(ctx, agent, name)
     reference_id = ctx.state.next_reference_id()
     notify(ctx, agent.username, interaction, reference_id=reference_id, state="Revoked")
-    _place(ctx, interaction, workbin, agent, reference_id=reference_id)
+    place(ctx, interaction, workbin, agent, reference_id=reference_id)
     return ok(reference_id)
 
 

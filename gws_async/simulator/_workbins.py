@@ -33,7 +33,7 @@ from ._render import (
 )
 from ._state import SimAgent, SimInteraction, SimWorkbin, utcnow
 
-__all__ = ["put_in_workbin", "setup"]
+__all__ = ["place", "put_in_workbin", "setup"]
 
 # operationName -> the media family it is restricted to (None: any media).
 _GROUP_ADD_OPERATIONS: dict[str, str | None] = {
@@ -107,11 +107,11 @@ def put_in_workbin(
         interaction_id=interaction_id,
         queue=workbin.queue_name,
     )
-    _place(ctx, interaction, workbin, agent, reference_id=None)
+    place(ctx, interaction, workbin, agent, reference_id=None)
     return interaction.id
 
 
-def _place(
+def place(
     ctx: SimContext,
     interaction: SimInteraction,
     workbin: SimWorkbin,
@@ -119,6 +119,7 @@ def _place(
     *,
     reference_id: int | None,
 ) -> None:
+    """Put ``interaction`` in ``workbin`` (``actor``'s copy if personal) and send ItemAdded."""
     interaction.owner = None
     interaction.state = "Queued"
     interaction.workbin_id = workbin.id
@@ -338,7 +339,7 @@ async def _add_to_workbin(request: web.Request) -> web.Response:
     interaction = _interaction(ctx, body, "interactionId")
     _check_owned(interaction, agent)
     reference_id = ctx.state.next_reference_id()
-    _place(ctx, interaction, workbin, agent, reference_id=reference_id)
+    place(ctx, interaction, workbin, agent, reference_id=reference_id)
     uri = _item_uri(request, workbin, interaction)
     return web.json_response({"status": 0, "uri": uri, "referenceId": reference_id})
 
@@ -376,28 +377,33 @@ async def _subscribe(call: OperationCall) -> web.Response:
     return web.json_response({"status": 0, "referenceId": reference_id})
 
 
+def _group_item(
+    call: OperationCall, media_of: Mapping[str, str | None]
+) -> tuple[SimWorkbin, SimInteraction]:
+    """The group workbin and the interaction (``id``) an Add or Pull operation names."""
+    workbin = _visible_workbin(call.ctx, call.agent, call.path_param("workbin_id"))
+    _group_of_request(call, workbin)
+    interaction = _interaction(call.ctx, call.body, "id")
+    _check_media(interaction, call.operation, media_of[call.operation])
+    return workbin, interaction
+
+
 async def _group_add(call: OperationCall) -> web.Response:
     """AddInteraction (and AddChat, AddEmail...) to an AgentGroup or PlaceGroup workbin."""
     ctx, agent = call.ctx, call.agent
-    workbin = _visible_workbin(ctx, agent, call.path_param("workbin_id"))
-    _group_of_request(call, workbin)
-    interaction = _interaction(ctx, call.body, "id")
-    _check_media(interaction, call.operation, _GROUP_ADD_OPERATIONS[call.operation])
+    workbin, interaction = _group_item(call, _GROUP_ADD_OPERATIONS)
     _check_owned(interaction, agent)
     if _save_lar(call.body):
         interaction.last_agent = agent.username
     reference_id = ctx.state.next_reference_id()
-    _place(ctx, interaction, workbin, agent, reference_id=reference_id)
+    place(ctx, interaction, workbin, agent, reference_id=reference_id)
     return web.json_response({"statusCode": 0, "referenceId": reference_id})
 
 
 async def _group_pull(call: OperationCall) -> web.Response:
     """PullInteraction (and PullChat, PullEmail...) from an AgentGroup or PlaceGroup workbin."""
     ctx, agent = call.ctx, call.agent
-    workbin = _visible_workbin(ctx, agent, call.path_param("workbin_id"))
-    _group_of_request(call, workbin)
-    interaction = _interaction(ctx, call.body, "id")
-    _check_media(interaction, call.operation, _GROUP_PULL_OPERATIONS[call.operation])
+    workbin, interaction = _group_item(call, _GROUP_PULL_OPERATIONS)
     _check_in_workbin(ctx, interaction, workbin, agent)
     reference_id = ctx.state.next_reference_id()
     _take(ctx, interaction, workbin, agent, reference_id=reference_id)
