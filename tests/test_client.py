@@ -12,12 +12,7 @@ from gws_async import (
 from tests.conftest import API, BASE, CSRF, RestMock
 
 PASSWORD = "s3cr3t-Pa55"
-
-
 ME = {"statusCode": 0, "user": {"id": "u1", "userName": "agent1", "firstName": "Ann"}}
-
-
-pytestmark = pytest.mark.mock_login(password=PASSWORD, me=ME)
 
 
 async def test_failed_login_raises_and_closes_the_owned_session(mock: RestMock) -> None:

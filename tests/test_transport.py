@@ -26,14 +26,8 @@ from gws_async import (
 from tests.conftest import API, BASE, CSRF, RestMock, body_of
 
 PASSWORD = "s3cr3t-Pa55"
-
-
 ME = {"statusCode": 0, "user": {"id": "u1", "userName": "agent1", "firstName": "Ann"}}
-
-
 WB = "VGVzdFdvcmtiaW4vUHJpdmF0ZVZpZXc="
-
-
 pytestmark = pytest.mark.mock_login(password=PASSWORD, me=ME)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 import pytest
 
@@ -16,7 +15,6 @@ from gws_async import (
     Reconnected,
     StreamClosed,
     WorkbinStateChangeMessage,
-    decode_event,
 )
 from gws_async.bot import (
     Bot,
@@ -27,28 +25,7 @@ from gws_async.bot import (
     interaction_state,
     media,
 )
-
-WB = "/v2/me/workbins"
-
-
-IX = "/v2/me/interactions"
-
-
-def item(iid: str, *, action: str = "ItemAdded", workbin_id: str = "wb1", **user: Any) -> Any:
-    return decode_event(
-        WB,
-        {
-            "messageType": "WorkbinStateChangeMessage",
-            "action": action,
-            "id": workbin_id,
-            "chatStateResourceV2": {"id": iid, "state": "Queued", "userData": user},
-        },
-    )
-
-
-def interaction(iid: str, state: str = "Invited", media: str = "chat", **extra: Any) -> Any:
-    data = {"messageType": "InteractionStateMessage", "id": iid, "state": state, "channel": media}
-    return decode_event(IX, {**data, **extra})
+from tests.bot.events import WB, interaction, item
 
 
 async def publish(gws: GwsClient, *events: GwsEvent) -> None:

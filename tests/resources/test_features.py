@@ -11,11 +11,7 @@ from gws_async.results import (
 from tests.conftest import API, RestMock
 
 ME = {"statusCode": 0, "user": {"id": "u1", "userName": "admin", "roles": ["ROLE_ADMIN"]}}
-
-
 OK = {"statusCode": 0}
-
-
 pytestmark = pytest.mark.mock_login(username="admin", me=ME)
 
 

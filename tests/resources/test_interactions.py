@@ -19,8 +19,6 @@ from gws_async import (
 from tests.conftest import API, RestMock, body_of
 
 IID = "0000Ja8V814907JM"
-
-
 OP_URL = f"{API}/me/interactions/{IID}"
 
 

@@ -14,8 +14,6 @@ from gws_async.results import (
 from tests.conftest import API, RestMock
 
 ME = {"statusCode": 0, "user": {"id": "u1", "userName": "admin", "roles": ["ROLE_ADMIN"]}}
-
-
 pytestmark = pytest.mark.mock_login(username="admin", me=ME)
 
 

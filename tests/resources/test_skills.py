@@ -8,8 +8,6 @@ from gws_async import GwsClient, NotFoundError
 from tests.conftest import API, RestMock
 
 ME = {"statusCode": 0, "user": {"id": "u1", "userName": "admin", "roles": ["ROLE_ADMIN"]}}
-
-
 pytestmark = pytest.mark.mock_login(username="admin", me=ME)
 
 

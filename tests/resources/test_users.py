@@ -14,14 +14,8 @@ from gws_async.results import (
 from tests.conftest import API, RestMock, body_of
 
 ME = {"statusCode": 0, "user": {"id": "u1", "userName": "admin", "roles": ["ROLE_ADMIN"]}}
-
-
 UID = "5804abe284374b5bb0a18f57f5c9043d"
-
-
 OK = {"statusCode": 0}
-
-
 pytestmark = pytest.mark.mock_login(username="admin", me=ME)
 
 
