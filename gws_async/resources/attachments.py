@@ -12,15 +12,12 @@ import mimetypes
 import os
 from email.message import Message
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import aiohttp
 
 from ..results import AttachmentContent
 from ._base import Resource, segment
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["AttachmentsResource"]
 
@@ -41,6 +38,14 @@ def _file_name(disposition: str | None) -> str | None:
     message["Content-Disposition"] = disposition
     name = message.get_filename()
     return str(name) if name else None
+
+
+def _content(resp: aiohttp.ClientResponse, data: bytes) -> AttachmentContent:
+    return AttachmentContent(
+        data=data,
+        mime_type=resp.content_type or None,
+        file_name=_file_name(resp.headers.get("Content-Disposition")),
+    )
 
 
 class AttachmentsResource(Resource):
@@ -104,12 +109,7 @@ class AttachmentsResource(Resource):
         async with self._transport.request_raw(
             "GET", _path(interaction_id, attachment_id), operation="GetAttachment"
         ) as resp:
-            data = await resp.read()
-            return AttachmentContent(
-                data=data,
-                mime_type=resp.content_type or None,
-                file_name=_file_name(resp.headers.get("Content-Disposition")),
-            )
+            return _content(resp, await resp.read())
 
     async def download_to(
         self,
@@ -137,11 +137,7 @@ class AttachmentsResource(Resource):
             finally:
                 if opened is not None:
                     await asyncio.to_thread(opened.close)
-            return AttachmentContent(
-                data=b"",
-                mime_type=resp.content_type or None,
-                file_name=_file_name(resp.headers.get("Content-Disposition")),
-            )
+            return _content(resp, b"")
 
     async def delete(self, interaction_id: str, attachment_id: str) -> None:
         """Delete an attachment (``DELETE .../attachments/{id}``)."""
