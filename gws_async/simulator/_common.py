@@ -26,6 +26,7 @@ __all__ = [
     "current_agent",
     "current_session",
     "fail",
+    "list_answer",
     "logger",
     "read_json_object",
     "requested_fields",
@@ -199,3 +200,15 @@ def select_fields(resource: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     if "*" in fields:
         return resource
     return {key: value for key, value in resource.items() if key in fields}
+
+
+def list_answer(
+    request: web.Request, plural: str, resources: list[dict[str, Any]], *, uris: bool
+) -> web.Response:
+    """A list reply: the ``uri`` of each resource (when ``uris`` and no ``fields``), else
+    the resources with the requested fields."""
+    fields = requested_fields(request)
+    if fields is None and uris:
+        return web.json_response({"statusCode": 0, "uris": [r["uri"] for r in resources]})
+    selected = [select_fields(r, fields or {"*"}) for r in resources]
+    return web.json_response({"statusCode": 0, plural: selected})

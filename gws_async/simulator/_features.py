@@ -8,8 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ._common import SimContext, StatusError, api_url, current_agent
-from ._provisioning import FEATURES, list_answer, ok, provisioning_of, require_admin
+from ._common import SimContext, StatusError, api_url, current_agent, list_answer
+from ._provisioning import FEATURES, ok, provisioning_of, require_admin
 
 __all__ = ["setup"]
 

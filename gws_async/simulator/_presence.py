@@ -27,9 +27,11 @@ from ._common import (
     current_agent,
     current_session,
     fail,
+    list_answer,
     requested_fields,
     select_fields,
 )
+from ._provisioning import DEFAULT_SKILLS, DEFAULT_USER_SKILLS
 from ._render import skill_id
 from ._state import AgentPresence, SimAgent
 
@@ -74,11 +76,6 @@ AGENT_STATES: dict[str, AgentStateDefinition] = {
     "OutToLunch": AgentStateDefinition("NotReady", "Out to Lunch", "Lunch", "AuxWork"),
     "AfterCallWork": AgentStateDefinition("NotReady", "After Call Work", None, "AfterCallWork"),
 }
-
-_SKILLS: tuple[dict[str, Any], ...] = (
-    {"name": "English", "level": "5", "description": "Speaks English"},
-    {"name": "Billing", "level": "3", "description": "Handles billing questions"},
-)
 
 
 def setup(app: web.Application, ctx: SimContext) -> None:
@@ -170,11 +167,13 @@ def channel_resource(presence: AgentPresence, channel: str) -> dict[str, Any]:
 
 
 def skill_resources(api: str, agent: SimAgent) -> list[dict[str, Any]]:
-    """The agent's skills (the same for every agent)."""
+    """The agent's skills: those every agent starts with (the same for every agent)."""
+    descriptions = {s["name"]: s.get("description") for s in DEFAULT_SKILLS}
     skills = []
-    for skill in _SKILLS:
-        sid = skill_id(skill["name"])
-        skills.append({"id": sid, **skill, "uri": f"{api}/skills/{sid}"})
+    for name, level in DEFAULT_USER_SKILLS.items():
+        sid = skill_id(name)
+        skill = {"id": sid, "name": name, "level": level, "description": descriptions[name]}
+        skills.append({**skill, "uri": f"{api}/skills/{sid}"})
     return skills
 
 
@@ -449,12 +448,7 @@ async def _device_operation(call: OperationCall) -> web.Response:
 
 async def _get_my_skills(request: web.Request) -> web.Response:
     skills = skill_resources(api_url(request), current_agent(request))
-    fields = requested_fields(request)
-    if fields is None:
-        return web.json_response({"statusCode": 0, "uris": [s["uri"] for s in skills]})
-    return web.json_response(
-        {"statusCode": 0, "skills": [select_fields(s, fields) for s in skills]}
-    )
+    return list_answer(request, "skills", skills, uris=True)
 
 
 async def _get_my_skill(request: web.Request) -> web.Response:

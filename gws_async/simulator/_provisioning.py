@@ -19,15 +19,16 @@ from typing import Any
 
 from aiohttp import web
 
-from ._common import CONTEXT, SimContext, fail, requested_fields, select_fields
+from ._common import CONTEXT, SimContext, fail
 from ._render import skill_id
 from ._state import SimAgent, SimState
 
 __all__ = [
     "DEFAULT_AGENT_STATES",
+    "DEFAULT_SKILLS",
+    "DEFAULT_USER_SKILLS",
     "FEATURES",
     "ProvisioningState",
-    "list_answer",
     "ok",
     "provisioning",
     "provisioning_of",
@@ -116,7 +117,7 @@ _ROUTING_TEMPLATES: tuple[dict[str, str], ...] = (
 )
 
 #: Skills every contact center has: those /me/skills reports, and the spec's samples.
-_DEFAULT_SKILLS: tuple[dict[str, str], ...] = (
+DEFAULT_SKILLS: tuple[dict[str, str], ...] = (
     {"name": "English", "description": "Speaks English"},
     {"name": "Billing", "description": "Handles billing questions"},
     {
@@ -127,7 +128,7 @@ _DEFAULT_SKILLS: tuple[dict[str, str], ...] = (
     {"id": "9d81193d-9f8a-4bce-9e58-1f586505328d", "name": "Magic"},
 )
 #: Skill name -> level every agent starts with (as /me/skills reports them).
-_DEFAULT_USER_SKILLS: dict[str, str] = {"English": "5", "Billing": "3"}
+DEFAULT_USER_SKILLS: dict[str, str] = {"English": "5", "Billing": "3"}
 
 _RECORDINGS_START = datetime(2024, 1, 15, 9, 0, tzinfo=timezone.utc)
 _RECORDINGS_PER_AGENT = 3
@@ -166,7 +167,7 @@ class ProvisioningState:
     def initial(cls, agents: Iterable[SimAgent]) -> ProvisioningState:
         """The defaults: the spec's features and agent states, skills, a few recordings."""
         prov = cls()
-        for skill in _DEFAULT_SKILLS:
+        for skill in DEFAULT_SKILLS:
             sid = skill.get("id") or skill_id(skill["name"])
             prov.skills[sid] = {**skill, "id": sid}
         prov.features = {name for name, _, default in FEATURES if default}
@@ -193,7 +194,7 @@ class ProvisioningState:
     def add_user(self, username: str) -> None:
         """Give a new user the default skills."""
         self.user_skills[username] = {
-            skill_id(name): level for name, level in _DEFAULT_USER_SKILLS.items()
+            skill_id(name): level for name, level in DEFAULT_USER_SKILLS.items()
         }
         self.first_login.setdefault(username, False)
 
@@ -251,14 +252,3 @@ def text_field(body: dict[str, Any], key: str, *, required: bool = False) -> str
     if not isinstance(value, str) or (required and not value.strip()):
         fail(1 if required else 2, f"{key} must be a non-empty string")
     return value
-
-
-def list_answer(
-    request: web.Request, plural: str, resources: list[dict[str, Any]], *, uris: bool
-) -> web.Response:
-    """A list reply: the ``uri`` of each resource (when ``uris`` and no ``fields``), else
-    the resources with the requested fields."""
-    fields = requested_fields(request)
-    if fields is None and uris:
-        return ok(uris=[r["uri"] for r in resources])
-    return ok(**{plural: [select_fields(r, fields or {"*"}) for r in resources]})

@@ -9,10 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ._common import SimContext, api_url, current_agent, fail, read_json_object
+from ._common import SimContext, api_url, current_agent, fail, list_answer, read_json_object
 from ._provisioning import (
     ProvisioningState,
-    list_answer,
     ok,
     provisioning_of,
     require_admin,

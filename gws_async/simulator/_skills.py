@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ._common import SimContext, api_url, fail
-from ._provisioning import list_answer, ok, provisioning_of
+from ._common import SimContext, api_url, fail, list_answer
+from ._provisioning import ok, provisioning_of
 
 __all__ = ["setup"]
 

@@ -21,11 +21,12 @@ from ._common import (
     api_url,
     current_agent,
     fail,
+    list_answer,
     read_json_object,
     requested_fields,
     select_fields,
 )
-from ._provisioning import list_answer, ok, provisioning_of, require_admin, text_field
+from ._provisioning import ok, provisioning_of, require_admin, text_field
 from ._render import user_resource, user_uri
 from ._state import AgentPresence, SimAgent
 
