@@ -34,7 +34,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gws_async.bot",
             "gws_async.pool",
             "gws_async.cli",
-            "gws_async.demo",
             "gws_async.pytest_plugin",
             "gws_async.__main__",
             "gws_async",
@@ -129,7 +128,7 @@ def test_the_simulator_imports_nothing_of_the_client() -> None:
 
 
 def test_the_client_does_not_import_the_simulator() -> None:
-    allowed = {"gws_async.demo", "gws_async.pytest_plugin"}
+    allowed = {"gws_async.pytest_plugin"}
     inside = [
         f"{module} imports {target}"
         for module, targets in GRAPH.items()

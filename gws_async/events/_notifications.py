@@ -1,21 +1,11 @@
-"""Typed CometD notifications and :func:`decode_event`, which turns a Bayeux data message
-into one of them.
-
-Each event class names its Bayeux channel in ``TOPIC``. A decoded event remembers the
-channel it arrived on (:attr:`GwsEvent.topic`) and the ``data`` object it was built from
-(:attr:`GwsEvent.raw`). Interaction notifications carry a wire field called ``channel``
-that means the media (``email``, ``chat``), which is why the Bayeux channel is ``topic``.
-
-:func:`decode_event` never raises: anything it does not recognise, or that does not
-validate, comes back as an :class:`UnknownEvent` holding the data and the reason.
-"""
+"""The notifications GWS sends, typed; :class:`GwsEvent` is their base."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any, ClassVar, Final, TypeVar
+from typing import Annotated, Any, ClassVar, Final
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from gws_async._base import GwsModel
 from gws_async.models import (
@@ -31,22 +21,16 @@ from gws_async.models import (
     WorkbinInteraction,
     Workitem,
 )
-from gws_async.topics import LIFECYCLE_TOPIC, Topic
+from gws_async.topics import Topic
 
 __all__ = [
-    "EVENT_TYPES",
-    "LIFECYCLE_EVENT_TYPES",
     "CallStateChangeMessage",
     "ChannelStateChange",
-    "ConnectionLost",
     "DeviceStateChangeMessage",
     "GwsEvent",
     "InteractionStateMessage",
-    "ListenerConnected",
-    "ListenerEvent",
     "PasswordChangeError",
     "PasswordChangeSuccessful",
-    "Reconnected",
     "UnknownEvent",
     "UserPasswordChangeError",
     "UserPasswordChangeSuccessful",
@@ -54,15 +38,12 @@ __all__ = [
     "WorkbinStateChangeMessage",
     "WorkbinSubscriptionStateChangeMessage",
     "WorkitemStateChangeMessage",
-    "decode_as",
-    "decode_event",
+    "bind",
 ]
 
 
 _STATE_RESOURCE_SUFFIX: Final = "StateResourceV2"
 _STATE_RESOURCE_SUFFIX_LEN: Final = len(_STATE_RESOURCE_SUFFIX)
-# Validation errors are summarised: a huge payload must not produce a huge error text.
-_MAX_ERRORS_SHOWN: Final = 5
 
 
 class GwsEvent(GwsModel):
@@ -111,14 +92,15 @@ class GwsEvent(GwsModel):
         return None
 
     def _bind(self, topic: str, raw: Any) -> None:
-        _bind(self, topic, raw)
+        bind(self, topic, raw)
 
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
         yield "topic", self.topic
         yield from super().__repr_args__()
 
 
-def _bind(event: GwsEvent, topic: str, raw: Any) -> None:
+def bind(event: GwsEvent, topic: str, raw: Any) -> None:
+    """Set a decoded event's ``topic`` and ``raw`` (once, right after validation)."""
     private = event.__pydantic_private__
     if private is None:
         # Bypasses the frozen model's __setattr__; equality, copies and pickling carry
@@ -374,185 +356,3 @@ class UnknownEvent(GwsEvent):
     TOPIC: ClassVar[str] = ""
 
     error: str | None = None
-
-
-_L = TypeVar("_L", bound="ListenerEvent")
-
-
-class ListenerEvent(GwsEvent):
-    """Base of the listener's own lifecycle events (not sent by GWS).
-
-    They arrive on the streams like notifications, with ``topic`` ``"/meta/connect"``,
-    so a bot sees in order what it received and when its connection came and went.
-    """
-
-    TOPIC: ClassVar[str] = LIFECYCLE_TOPIC
-
-    @classmethod
-    def create(cls: type[_L], **fields: Any) -> _L:
-        """Build the event locally (no wire payload: ``raw`` is None)."""
-        event = cls.model_validate(fields)
-        event._bind(cls.TOPIC, None)
-        return event
-
-
-class ListenerConnected(ListenerEvent):
-    """The listener is connected for the first time (handshake and connect succeeded)."""
-
-    client_id: str | None = None
-
-
-class ConnectionLost(ListenerEvent):
-    """``/meta/connect`` stopped succeeding; the listener keeps retrying on its own."""
-
-    cause: str
-    """Why, e.g. ``GwsConnectionError: POST /api/v2/notifications failed: ...``."""
-
-
-class Reconnected(ListenerEvent):
-    """The listener is connected again after a :class:`ConnectionLost`."""
-
-    client_id: str | None = None
-    downtime: float
-    """Seconds between the loss and the recovery."""
-    session_renewed: bool
-    """A new Bayeux session was made: GWS does not replay what was published meanwhile,
-    so state should be re-read (see ``GwsClient.resync``)."""
-
-
-LIFECYCLE_EVENT_TYPES: Final[tuple[type[ListenerEvent], ...]] = (
-    ListenerConnected,
-    ConnectionLost,
-    Reconnected,
-)
-
-EVENT_TYPES: Final[tuple[type[GwsEvent], ...]] = (
-    InteractionStateMessage,
-    WorkitemStateChangeMessage,
-    WorkbinStateChangeMessage,
-    WorkbinSubscriptionStateChangeMessage,
-    WorkbinNotificationResource,
-    CallStateChangeMessage,
-    DeviceStateChangeMessage,
-    ChannelStateChange,
-    PasswordChangeSuccessful,
-    PasswordChangeError,
-    UserPasswordChangeSuccessful,
-    UserPasswordChangeError,
-)
-"""Every typed event class (not :class:`UnknownEvent`)."""
-
-_BY_MESSAGE_TYPE: Final[dict[str, type[GwsEvent]]] = {
-    "InteractionStateMessage": InteractionStateMessage,
-    "WorkitemStateChangeMessage": WorkitemStateChangeMessage,
-    "WorkbinStateChangeMessage": WorkbinStateChangeMessage,
-    "WorkbinSubscriptionStateChangeMessage": WorkbinSubscriptionStateChangeMessage,
-    "workbinNotificationResource": WorkbinNotificationResource,
-    "CallStateChangeMessage": CallStateChangeMessage,
-    "DeviceStateChangeMessage": DeviceStateChangeMessage,
-}
-# Consulted only on a miss, so that e.g. "WorkbinNotificationResource" still decodes.
-_BY_FOLDED_MESSAGE_TYPE: Final[dict[str, type[GwsEvent]]] = {
-    name.casefold(): cls for name, cls in _BY_MESSAGE_TYPE.items()
-}
-_BY_NOTIFICATION_TYPE: Final[dict[tuple[str, str], type[GwsEvent]]] = {
-    (Topic.ME, "PasswordChangeSuccessful"): PasswordChangeSuccessful,
-    (Topic.ME, "PasswordChangeError"): PasswordChangeError,
-    (Topic.USERS, "PasswordChangeSuccessful"): UserPasswordChangeSuccessful,
-    (Topic.USERS, "PasswordChangeError"): UserPasswordChangeError,
-}
-
-
-def _unknown(topic: str, data: Any, message_type: str | None, error: str | None) -> UnknownEvent:
-    # model_construct skips validation, so building the fallback cannot fail.
-    event = UnknownEvent.model_construct(message_type=message_type, error=error)
-    event._bind(topic, data)
-    return event
-
-
-def _describe(cls: type[GwsEvent], exc: ValidationError) -> str:
-    errors = exc.errors(include_url=False, include_input=False, include_context=False)
-    parts = [
-        f"{'.'.join(str(part) for part in err['loc']) or '<root>'}: {err['msg']}"
-        for err in errors[:_MAX_ERRORS_SHOWN]
-    ]
-    more = len(errors) - _MAX_ERRORS_SHOWN
-    if more > 0:
-        parts.append(f"and {more} more")
-    return f"invalid {cls.__name__}: " + "; ".join(parts)
-
-
-def _validate(cls: type[GwsEvent], topic: str, data: dict[Any, Any], tag: str | None) -> GwsEvent:
-    try:
-        # What model_validate(data) does, without its per-call argument checks.
-        event: GwsEvent = cls.__pydantic_validator__.validate_python(data)
-    except ValidationError as exc:
-        return _unknown(topic, data, tag, _describe(cls, exc))
-    _bind(event, topic, data)
-    return event
-
-
-def _decode(topic: str, data: Any) -> GwsEvent:
-    if not isinstance(data, dict):
-        return _unknown(topic, data, None, f"data is not a JSON object: {type(data).__name__}")
-
-    message_type = data.get("messageType")
-    if message_type is None:
-        message_type = data.get("messageTypeName")
-    if message_type is not None:
-        if not isinstance(message_type, str):
-            return _unknown(
-                topic, data, None, f"messageType is not a string: {type(message_type).__name__}"
-            )
-        cls = _BY_MESSAGE_TYPE.get(message_type) or _BY_FOLDED_MESSAGE_TYPE.get(
-            message_type.casefold()
-        )
-        if cls is None:
-            return _unknown(topic, data, message_type, None)
-        return _validate(cls, topic, data, message_type)
-
-    # Without a messageType the topic decides what the payload is.
-    base = topic.rstrip("/") if isinstance(topic, str) else ""
-    if base == Topic.CHANNELS and "channels" in data:
-        return _validate(ChannelStateChange, topic, data, None)
-
-    notification_type = data.get("notificationType")
-    if notification_type is None:
-        return _unknown(topic, data, None, None)
-    if not isinstance(notification_type, str):
-        return _unknown(
-            topic,
-            data,
-            None,
-            f"notificationType is not a string: {type(notification_type).__name__}",
-        )
-    cls = _BY_NOTIFICATION_TYPE.get((base, notification_type))
-    if cls is None:
-        return _unknown(topic, data, notification_type, None)
-    return _validate(cls, topic, data, notification_type)
-
-
-def decode_as(cls: type[GwsEvent], topic: str, data: Any) -> GwsEvent:
-    """Decode ``data`` as ``cls`` whatever its discriminator says (for REST answers that
-    carry notification shapes without ``messageType``); never raises."""
-    if not isinstance(data, dict):
-        return _unknown(topic, data, None, f"data is not a JSON object: {type(data).__name__}")
-    try:
-        return _validate(cls, topic, data, None)
-    except Exception as exc:
-        return _unknown(topic, data, None, f"cannot decode: {type(exc).__name__}")
-
-
-def decode_event(topic: str, data: Any) -> GwsEvent:
-    """Decode the ``data`` of a Bayeux message received on ``topic``; never raises.
-
-    The event type comes from ``messageType`` (or ``messageTypeName``) wherever the
-    message arrives; without one, from the topic: ``channels`` on ``/v2/me/channels``,
-    ``notificationType`` on ``/v2/me`` and ``/v2/users``. A trailing slash on the topic is
-    tolerated. Anything else, and anything that does not validate, gives an
-    :class:`UnknownEvent`.
-    """
-    try:
-        return _decode(topic, data)
-    except Exception as exc:  # the listener must survive any payload
-        return _unknown(topic, data, None, f"cannot decode: {type(exc).__name__}")

@@ -1,0 +1,67 @@
+"""The listener's own lifecycle events (not sent by GWS)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Final, TypeVar
+
+from gws_async.topics import LIFECYCLE_TOPIC
+
+from ._notifications import GwsEvent
+
+__all__ = [
+    "LIFECYCLE_EVENT_TYPES",
+    "ConnectionLost",
+    "ListenerConnected",
+    "ListenerEvent",
+    "Reconnected",
+]
+
+_L = TypeVar("_L", bound="ListenerEvent")
+
+
+class ListenerEvent(GwsEvent):
+    """Base of the listener's own lifecycle events (not sent by GWS).
+
+    They arrive on the streams like notifications, with ``topic`` ``"/meta/connect"``,
+    so a bot sees in order what it received and when its connection came and went.
+    """
+
+    TOPIC: ClassVar[str] = LIFECYCLE_TOPIC
+
+    @classmethod
+    def create(cls: type[_L], **fields: Any) -> _L:
+        """Build the event locally (no wire payload: ``raw`` is None)."""
+        event = cls.model_validate(fields)
+        event._bind(cls.TOPIC, None)
+        return event
+
+
+class ListenerConnected(ListenerEvent):
+    """The listener is connected for the first time (handshake and connect succeeded)."""
+
+    client_id: str | None = None
+
+
+class ConnectionLost(ListenerEvent):
+    """``/meta/connect`` stopped succeeding; the listener keeps retrying on its own."""
+
+    cause: str
+    """Why, e.g. ``GwsConnectionError: POST /api/v2/notifications failed: ...``."""
+
+
+class Reconnected(ListenerEvent):
+    """The listener is connected again after a :class:`ConnectionLost`."""
+
+    client_id: str | None = None
+    downtime: float
+    """Seconds between the loss and the recovery."""
+    session_renewed: bool
+    """A new Bayeux session was made: GWS does not replay what was published meanwhile,
+    so state should be re-read (see ``GwsClient.resync``)."""
+
+
+LIFECYCLE_EVENT_TYPES: Final[tuple[type[ListenerEvent], ...]] = (
+    ListenerConnected,
+    ConnectionLost,
+    Reconnected,
+)
