@@ -28,6 +28,7 @@ from ._exceptions import (
     MissingParameterError,
     NotFoundError,
     PermissionDeniedError,
+    ResponseTooLargeError,
 )
 from ._listener import ListenerStats
 from ._streams import EventStream, OverflowPolicy, StreamClosed, StreamOverflowError, Waiter
@@ -114,6 +115,7 @@ __all__ = [
     "PermissionDeniedError",
     "Reconnected",
     "Recording",
+    "ResponseTooLargeError",
     "RoutingTemplate",
     "SettingsGroup",
     "Skill",

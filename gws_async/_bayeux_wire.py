@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl as ssl_module
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from yarl import URL
 from . import _json
 from ._exceptions import GwsApiError, InvalidResponseError, connection_error, error_from_response
 from ._json import decode_body
+from ._limits import DEFAULT_MAX_RESPONSE_SIZE, read_body
 
 __all__ = ["Advice", "BayeuxWire", "Extension", "Message"]
 
@@ -87,6 +89,8 @@ class BayeuxWire:
         *,
         headers: Mapping[str, str],
         extensions: Sequence[Extension],
+        ssl: ssl_module.SSLContext | bool = True,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._session = session
         self.url = url
@@ -96,6 +100,8 @@ class BayeuxWire:
             self.path = "<invalid url>"
         self._headers = dict(headers)
         self._extensions = list(extensions)
+        self._ssl = ssl
+        self._max_response_size = max_response_size
 
     async def post(self, messages: list[Message], *, timeout: float) -> list[Message]:
         """POST one batch through the extensions; the answer's messages, or the error."""
@@ -109,8 +115,9 @@ class BayeuxWire:
                 data=_json.dumps(messages),
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=timeout),
+                ssl=self._ssl,
             ) as resp:
-                body = await resp.read()
+                body = await read_body(resp, self._max_response_size, "POST", path)
                 status = resp.status
                 response_headers = resp.headers
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:

@@ -17,6 +17,7 @@ import aiohttp
 from yarl import URL
 
 from ._backoff import Backoff
+from ._limits import DEFAULT_MAX_RESPONSE_SIZE
 from ._listener import Listener, ListenerStats
 from ._streams import EventStream, OverflowPolicy, Waiter
 from ._transport import Transport
@@ -89,6 +90,9 @@ class GwsClient:
             the client-side timeout of a ``/meta/connect``: a poll that a load balancer
             lost is given up after that long.
         limit: size of the connection pool of an owned session.
+        max_response_size: the largest decoded answer body accepted, REST or Bayeux, in
+            bytes (default 32 MiB): a larger one raises :class:`ResponseTooLargeError`
+            (on the listener: a failed answer, retried with backoff).
     """
 
     def __init__(
@@ -107,6 +111,7 @@ class GwsClient:
         backoff: Backoff | None = None,
         network_allowance: float = 10.0,
         limit: int = 100,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._transport = Transport(
             base_url,
@@ -118,6 +123,7 @@ class GwsClient:
             timeout=timeout,
             ssl=ssl,
             limit=limit,
+            max_response_size=max_response_size,
         )
         self._listener = Listener(
             self._transport,

@@ -45,6 +45,7 @@ __all__ = [
     "MissingParameterError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ResponseTooLargeError",
     "connection_error",
     "error_from_response",
 ]
@@ -160,6 +161,10 @@ class AuthenticationError(GwsApiError):
 
 class InvalidResponseError(GwsApiError):
     """The answer could not be understood: not JSON, not an object, or an unknown shape."""
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """The answer's body was larger than the client accepts (``max_response_size``)."""
 
 
 class BayeuxError(GwsError):

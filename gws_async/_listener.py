@@ -128,6 +128,8 @@ class Listener:
                     on_unauthorized=transport.relogin,
                     backoff=self._backoff,
                     network_allowance=self._network_allowance,
+                    ssl=transport.ssl,
+                    max_response_size=transport.max_response_size,
                 )
                 await bayeux.start()
                 self._bayeux = bayeux

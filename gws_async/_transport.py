@@ -24,6 +24,7 @@ from yarl import URL
 from . import _json
 from ._exceptions import AuthenticationError, CsrfTokenError, connection_error, error_from_response
 from ._json import decode_body
+from ._limits import DEFAULT_MAX_RESPONSE_SIZE, read_body
 from .bayeux import Extension, Message
 
 __all__ = ["Transport"]
@@ -83,6 +84,7 @@ class Transport:
         timeout: float = 30.0,
         ssl: ssl_module.SSLContext | bool = True,
         limit: int = 100,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         url = URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
@@ -100,7 +102,10 @@ class Transport:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         if ssl is False:
             log.warning("TLS certificate verification is disabled for %s", self.base)
-        self._ssl = ssl
+        self.ssl = ssl
+        """TLS verification for every request of this client, REST and Bayeux."""
+        self.max_response_size = max_response_size
+        """The largest decoded answer body accepted, in bytes."""
         self._limit = limit
         self._session = session
         self._owns_session = session is None
@@ -119,7 +124,7 @@ class Transport:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 cookie_jar=aiohttp.CookieJar(unsafe=True),
-                connector=aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl),
+                connector=aiohttp.TCPConnector(limit=self._limit, ssl=self.ssl),
             )
             self._owns_session = True
 
@@ -240,12 +245,14 @@ class Transport:
         generation = self.login_generation
         try:
             async with self.session.request(
-                method, url, headers=headers, timeout=self._timeout, ssl=self._ssl
+                method, url, headers=headers, timeout=self._timeout, ssl=self.ssl
             ) as resp:
                 self.learn_csrf(resp.headers, generation)
                 small = (resp.content_length or 0) <= _RAW_PEEK
                 if resp.status >= 400 or (resp.content_type == "application/json" and small):
-                    raw = await resp.read()
+                    raw = await read_body(
+                        resp, self.max_response_size, method, shown, operation=operation
+                    )
                     body, text = decode_body(raw) if raw else ({}, "")
                     # A 200 JSON answer may be the attachment itself: only a failure counts.
                     if resp.status >= 400 or isinstance(body, dict):
@@ -277,11 +284,13 @@ class Transport:
         generation = self.login_generation
         try:
             async with self.session.request(
-                method, url, data=payload, headers=headers, timeout=self._timeout, ssl=self._ssl
+                method, url, data=payload, headers=headers, timeout=self._timeout, ssl=self.ssl
             ) as resp:
                 self.learn_csrf(resp.headers, generation)
                 status = resp.status
-                raw = await resp.read()
+                raw = await read_body(
+                    resp, self.max_response_size, method, shown, operation=operation
+                )
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             raise connection_error(method, shown, exc, self._timeout.total) from exc
         body: Any

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import ssl as ssl_module
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -48,6 +49,7 @@ from ._bayeux_wire import (
     is_unknown_client,
 )
 from ._exceptions import AuthenticationError, BayeuxError, GwsApiError, GwsConnectionError, GwsError
+from ._limits import DEFAULT_MAX_RESPONSE_SIZE
 
 __all__ = ["Advice", "BayeuxClient", "Extension", "Message"]
 
@@ -91,6 +93,10 @@ class BayeuxClient:
             succeeding and ``(False, cause)`` when it stops.
         on_unauthorized: awaited after an HTTP 401 to log in again; the client then
             handshakes anew (a new HTTP session has a new Bayeux session).
+        ssl: TLS verification for its requests (``True``, an ``SSLContext`` or ``False``),
+            applied even when the session was made with other settings.
+        max_response_size: the largest decoded answer body accepted, in bytes (default
+            32 MiB); a larger one is a failed answer (``ResponseTooLargeError``).
     """
 
     def __init__(
@@ -108,12 +114,21 @@ class BayeuxClient:
         on_failure: Callable[[BaseException], Awaitable[None]] | None = None,
         on_connection_change: Callable[[bool, BaseException | None], Awaitable[None]] | None = None,
         on_unauthorized: Callable[[], Awaitable[None]] | None = None,
+        ssl: ssl_module.SSLContext | bool = True,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._session = session
         self.url = url
         self._on_message = on_message
         self._on_batch = on_batch
-        self._wire = BayeuxWire(session, url, headers=headers or {}, extensions=extensions)
+        self._wire = BayeuxWire(
+            session,
+            url,
+            headers=headers or {},
+            extensions=extensions,
+            ssl=ssl,
+            max_response_size=max_response_size,
+        )
         self._backoff = backoff or Backoff()
         self._request_timeout = request_timeout
         self._network_allowance = network_allowance

@@ -14,7 +14,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "gws_async"
 
 # Lowest first; a module may import from its own layer and the layers before it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("wire", ("gws_async._json", "gws_async._exceptions", "gws_async._backoff")),
+    (
+        "wire",
+        ("gws_async._json", "gws_async._exceptions", "gws_async._backoff", "gws_async._limits"),
+    ),
     ("transport", ("gws_async._bayeux_wire", "gws_async.bayeux", "gws_async._transport")),
     (
         "meaning",
