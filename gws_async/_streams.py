@@ -6,6 +6,13 @@ next ``/meta/connect``: backpressure reaches the server. It waits only until the
 the listener gives (the server's ``maxInterval`` would otherwise expire the session, and
 every other consumer would lose its events too); past it, the stream's
 :data:`OverflowPolicy` applies.
+
+A stalled stream costs only itself. "Fell behind" is judged per stream: a stream full past
+the deadline is first given one turn of the event loop (the budget may have gone to another
+stream, and its consumer never got to run); only if that frees no room is it behind. A
+stream that is behind is not waited for again, not even by a later answer, until its
+consumer has caught up (its buffer is at most half full again): every other stream keeps
+receiving everything, and each loss is counted and logged against the stream that lost.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ __all__ = [
     "EventStream",
     "OverflowPolicy",
     "StreamClosed",
+    "StreamNotEntered",
     "StreamOverflowError",
     "Waiter",
 ]
@@ -40,8 +48,10 @@ OverflowPolicy = Literal["drop_oldest", "raise", "block"]
 server's ``maxInterval`` allows:
 
 * ``"drop_oldest"`` (default): make room by dropping the oldest buffered event; the loss
-  is counted (:attr:`EventStream.dropped`, ``GwsClient.stats``) and logged, and the
-  listener keeps its session;
+  is counted (:attr:`EventStream.dropped`, ``GwsClient.stats``) and logged (once when it
+  starts, once when the consumer has caught up, i.e. its buffer is at most half full), and
+  the listener keeps its session; until it has caught up, the stream is not waited for
+  again;
 * ``"raise"``: end the stream: its next read raises :class:`StreamOverflowError` (its
   buffered events are discarded and counted as dropped); other streams carry on;
 * ``"block"``: keep waiting for the consumer, whatever the cost: the server may expire
@@ -54,6 +64,14 @@ OVERFLOW_POLICIES: tuple[OverflowPolicy, ...] = ("drop_oldest", "raise", "block"
 
 class StreamClosed(GwsError):
     """The client closed (or the listener gave up) while a consumer was waiting."""
+
+
+class StreamNotEntered(GwsError, RuntimeError):
+    """A stream was iterated (or read) without being entered with ``async with`` first.
+
+    Only entering registers the stream and subscribes its topics; an iteration that
+    silently yielded nothing would hide the mistake.
+    """
 
 
 class StreamOverflowError(StreamClosed):
@@ -106,8 +124,13 @@ class EventStream(Generic[E]):
             async for event in stream:
                 ...
 
-    The iteration ends when the client closes; if the listener gave up, the reason is
-    raised from the iteration.
+    Entering registers the stream and subscribes its topics; leaving releases it. Iterating
+    (or calling :meth:`get`) on a stream never entered raises :class:`StreamNotEntered` at
+    once rather than yielding nothing: an iteration cannot release a stream it entered by
+    itself when the loop is left early, so it does not enter one.
+
+    The iteration ends when the stream is left or the client closes; if the listener gave
+    up, the reason is raised from the iteration.
     """
 
     def __init__(
@@ -131,9 +154,13 @@ class EventStream(Generic[E]):
         self._overflow: OverflowPolicy = overflow
         self._prepare = prepare
         self._open = False
+        self._entered = False
         self._ended = False
         self._failure: StreamOverflowError | None = None
-        self._dropping = 0  # drops in the current overflow episode, for the log
+        # Drops in the current overflow episode; non-zero means "behind": not waited for.
+        self._dropping = 0
+        self._caught_up_at = maxsize // 2
+        self._number = hub._next_number()
         self.dropped = 0
         """Events this stream lost because its consumer fell behind (see ``overflow``)."""
 
@@ -152,6 +179,7 @@ class EventStream(Generic[E]):
         # is confirmed must already find this stream.
         self._hub._add_stream(self)
         self._open = True
+        self._entered = True
         if self._prepare is not None:
             try:
                 await self._prepare()
@@ -182,6 +210,11 @@ class EventStream(Generic[E]):
 
     async def __anext__(self) -> E:
         if not self._open and self._queue.empty():
+            if not self._entered:
+                raise StreamNotEntered(
+                    f"{self!r} was not entered: use `async with gws.events(...) as stream:` "
+                    "then `async for event in stream`"
+                )
             raise StopAsyncIteration
         queue = self._queue
         # get() would not wait either when an event is buffered; get_nowait() spares the
@@ -218,7 +251,7 @@ class EventStream(Generic[E]):
         if self._queue.full():
             return False
         self._queue.put_nowait(event)
-        if self._dropping:
+        if self._dropping and self._queue.qsize() <= self._caught_up_at:
             log.warning(
                 "%r caught up after dropping %d event(s) (%d in all)",
                 self,
@@ -237,17 +270,24 @@ class EventStream(Generic[E]):
             log.debug("%r is full: waiting for its consumer", self)
             await queue.put(event)
             return
-        remaining = deadline - asyncio.get_running_loop().time()
-        if remaining > 0:
-            try:
-                # Safe against a lost or doubled put: wait_for returns the put's result if
-                # it completed as the timeout fired, and a cancelled put puts nothing.
-                await asyncio.wait_for(queue.put(event), remaining)
+        if not self._dropping:  # behind already: judged, the listener is not held again
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining > 0:
+                try:
+                    # Safe against a lost or doubled put: wait_for returns the put's result
+                    # if it completed as the timeout fired, and a cancelled put puts nothing.
+                    await asyncio.wait_for(queue.put(event), remaining)
+                    return
+                except asyncio.TimeoutError:
+                    pass
+            else:
+                # The budget went to another stream: let this consumer run once before
+                # judging it, or a stalled stream would make every other one lose too.
+                await asyncio.sleep(0)
+                if self._offer(event):
+                    return
+            if not self._open:  # closed while we waited
                 return
-            except asyncio.TimeoutError:
-                pass
-        if not self._open:  # closed while we waited
-            return
         if self._overflow == "raise":
             self._fail_overflow()
             return
@@ -283,8 +323,9 @@ class EventStream(Generic[E]):
         self._queue.put_nowait(_END)
 
     def __repr__(self) -> str:
+        # The number tells apart, in the log, streams over the same types.
         names = ", ".join(t.__name__ for t in self._matcher.types) or "all events"
-        return f"<EventStream of {names}>"
+        return f"<EventStream #{self._number} of {names}>"
 
     def _end(self) -> None:
         try:
@@ -370,6 +411,7 @@ class EventHub:
         self.received = 0
         self.unknown = 0
         self.dropped = 0
+        self._streams_made = 0
 
     def stream(
         self,
@@ -474,6 +516,10 @@ class EventHub:
     def buffered(self) -> int:
         """Events waiting in all streams' buffers."""
         return sum(stream.pending for stream in self._streams)
+
+    def _next_number(self) -> int:
+        self._streams_made += 1
+        return self._streams_made
 
     def _add_stream(self, stream: EventStream[Any]) -> None:
         if self.closed:

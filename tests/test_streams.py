@@ -16,7 +16,7 @@ from gws_async import (
     WorkbinStateChangeMessage,
     decode_event,
 )
-from gws_async._streams import EventHub
+from gws_async._streams import EventHub, StreamNotEntered
 
 WB = "/v2/me/workbins"
 IX = "/v2/me/interactions"
@@ -293,3 +293,115 @@ async def test_block_policy_ignores_the_deadline_and_loses_nothing() -> None:
 def test_unknown_overflow_policy_is_refused() -> None:
     with pytest.raises(ValueError, match="overflow"):
         EventHub().stream((), overflow="drop_newest")  # type: ignore[arg-type]
+
+
+# -- a stalled stream costs only itself -------------------------------------------------------
+
+
+async def _drain_into(stream: Any, into: list[Any]) -> None:
+    while True:
+        into.append(await stream.get())
+
+
+async def _publish_answer(hub: EventHub, first: int, count: int, budget: float) -> None:
+    """What the listener does with one answer: publish each event, in order, by one deadline."""
+    deadline = asyncio.get_running_loop().time() + budget
+    for n in range(first, first + count):
+        await hub.publish(item_added(f"i{n}"), deadline=deadline)
+
+
+async def test_a_stalled_stream_does_not_make_a_fast_one_lose_events(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hub = EventHub()
+    got: list[Any] = []
+    async with hub.stream((), maxsize=5) as stalled, hub.stream((), maxsize=10) as fast:
+        reader = asyncio.create_task(_drain_into(fast, got))
+        try:
+            # The stalled stream spends the whole budget; past it the publisher must still
+            # let the fast consumer run, or its small buffer overflows too.
+            await asyncio.wait_for(_publish_answer(hub, 0, 300, 0.05), 5)
+            await asyncio.sleep(0)
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+        assert ids(got) == [f"i{n}" for n in range(300)]
+        assert fast.dropped == 0
+        assert stalled.dropped == hub.dropped == 295
+        assert ids([await stalled.get(0) for _ in range(5)]) == [f"i{n}" for n in range(295, 300)]
+    # The loss is logged against the stream that lost, which the log can tell apart.
+    assert repr(stalled) != repr(fast)
+    messages = [r.getMessage() for r in caplog.records if r.name == "gws_async.events"]
+    assert any(repr(stalled) in m and "dropping" in m for m in messages)
+    assert not any(repr(fast) in m for m in messages)
+
+
+async def test_a_stream_already_behind_does_not_hold_the_next_answer() -> None:
+    hub = EventHub()
+    loop = asyncio.get_running_loop()
+    async with hub.stream((), maxsize=2) as stalled:
+        await asyncio.wait_for(_publish_answer(hub, 0, 3, 0.05), 2)
+        assert stalled.dropped == 1
+        # Judged once: a later answer, with a fresh budget, is not held for it again.
+        started = loop.time()
+        await asyncio.wait_for(_publish_answer(hub, 3, 50, 5.0), 2)
+        assert loop.time() - started < 1.0
+        assert stalled.dropped == 51
+        assert ids([await stalled.get(0) for _ in range(2)]) == ["i51", "i52"]
+
+
+async def test_a_stream_that_caught_up_is_waited_for_again() -> None:
+    hub = EventHub()
+    loop = asyncio.get_running_loop()
+    async with hub.stream((), maxsize=2) as stream:
+        await _publish_answer(hub, 0, 3, 0.01)
+        assert stream.dropped == 1
+        assert ids([await stream.get(0) for _ in range(2)]) == ["i1", "i2"]
+        await hub.publish(item_added("i3"), deadline=loop.time() + 5)
+        await hub.publish(item_added("i4"), deadline=loop.time() + 5)
+        publishing = asyncio.ensure_future(hub.publish(item_added("i5"), deadline=loop.time() + 5))
+        await asyncio.sleep(0.05)
+        assert not publishing.done()  # backpressure again, not a drop
+        assert ids([await stream.get(1)]) == ["i3"]
+        await asyncio.wait_for(publishing, 1)
+        assert ids([await stream.get(1) for _ in range(2)]) == ["i4", "i5"]
+    assert stream.dropped == 1
+
+
+async def test_one_overflow_episode_logs_twice_however_the_consumer_trickles(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hub = EventHub()
+    async with hub.stream((), maxsize=4) as slow:
+        await _publish_answer(hub, 0, 10, 0.01)  # full and judged behind
+        for n in range(10, 60):  # the consumer takes one, two more arrive: still behind
+            await slow.get(0)
+            await _publish_answer(hub, n * 2, 2, 0.01)
+        while slow.pending:
+            await slow.get(0)
+        await _publish_answer(hub, 1000, 1, 0.01)  # caught up
+    messages = [r.getMessage() for r in caplog.records if r.name == "gws_async.events"]
+    assert len([m for m in messages if "dropping the oldest" in m]) == 1
+    assert len([m for m in messages if "caught up" in m]) == 1
+    assert slow.dropped == 6 + 50
+
+
+# -- a stream must be entered -----------------------------------------------------------------
+
+
+async def test_iterating_a_stream_never_entered_raises_at_once() -> None:
+    hub = EventHub()
+    stream = hub.stream(())
+    with pytest.raises(StreamNotEntered, match="async with"):
+        async for _ in stream:
+            pass
+    with pytest.raises(StreamNotEntered):
+        await stream.get(1)
+    assert hub.stream_count == 0
+
+
+async def test_a_stream_left_ends_its_iteration() -> None:
+    hub = EventHub()
+    async with hub.stream(()) as stream:
+        await hub.publish(item_added("i0"))
+    assert [event async for event in stream] == []
