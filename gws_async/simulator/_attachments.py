@@ -1,5 +1,10 @@
 """Attachments of an interaction: upload, download and delete (spec section "E-mail",
 ``/me/interactions/{id}/attachments``).
+
+An upload is read in chunks and refused past ``SimContext.max_attachment_size`` bytes
+(``DEFAULT_MAX_ATTACHMENT_SIZE``, 16 MiB, unless the simulator was given another), so that one
+request cannot fill the memory. The spec names no limit nor its answer; the simulator says
+HTTP 413 with ``statusCode 2``, like an over-long value.
 """
 
 from __future__ import annotations
@@ -9,11 +14,14 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from ._common import CONTEXT, SimContext, current_agent, fail
-from ._interaction_common import check_participant, lookup
+from ._common import CONTEXT, SimContext, StatusError, current_agent, fail
+from ._interaction_common import check_participant, visible
 from ._state import SimInteraction
 
 __all__ = ["setup"]
+
+# Room for the multipart boundaries and part headers around the file itself.
+_MULTIPART_OVERHEAD = 64 * 1024
 
 
 def setup(app: web.Application, ctx: SimContext) -> None:
@@ -32,24 +40,40 @@ def _attachment_list(interaction: SimInteraction) -> list[dict[str, Any]]:
     ]
 
 
+def _too_large(limit: int) -> StatusError:
+    return StatusError(2, f"Attachment larger than {limit} bytes", http_status=413)
+
+
+async def _read_file(part: BodyPartReader, limit: int) -> bytes:
+    # In chunks, counting: the upload may exceed the app's client_max_size, and a huge
+    # one must be refused before it is all in memory.
+    data = bytearray()
+    while chunk := await part.read_chunk():
+        data.extend(chunk)
+        if len(data) > limit:
+            raise _too_large(limit)
+    return bytes(data)
+
+
 async def _add_attachment(request: web.Request) -> web.Response:
     """POST .../attachments: multipart, the file in the field ``attachment``."""
     ctx = request.app[CONTEXT]
     agent = current_agent(request)
-    interaction = lookup(ctx, request.match_info["interaction_id"])
+    interaction = visible(ctx, agent, request.match_info["interaction_id"])
     check_participant(interaction, agent)
     if not request.content_type.startswith("multipart/"):
         fail(1, "attachment is required (multipart/form-data)")
+    limit = ctx.max_attachment_size
+    declared = request.content_length
+    if declared is not None and declared > limit + _MULTIPART_OVERHEAD:
+        raise _too_large(limit)
     reader = await request.multipart()
     found: tuple[str, str, bytes] | None = None
     while (part := await reader.next()) is not None:
-        if isinstance(part, BodyPartReader) and part.name == "attachment":
-            # Read in chunks: the upload may exceed the app's client_max_size.
-            data = bytearray()
-            while chunk := await part.read_chunk():
-                data.extend(chunk)
+        if isinstance(part, BodyPartReader) and part.name == "attachment" and found is None:
+            data = await _read_file(part, limit)
             mime = part.headers.get("Content-Type", "application/octet-stream")
-            found = (part.filename or "attachment", mime, bytes(data))
+            found = (part.filename or "attachment", mime, data)
         elif isinstance(part, BodyPartReader):
             await part.release()
     if found is None:
@@ -62,7 +86,8 @@ async def _add_attachment(request: web.Request) -> web.Response:
 
 def _attachment(request: web.Request) -> tuple[SimInteraction, str]:
     ctx = request.app[CONTEXT]
-    interaction = lookup(ctx, request.match_info["interaction_id"])
+    agent = current_agent(request)
+    interaction = visible(ctx, agent, request.match_info["interaction_id"])
     document_id = request.match_info["attachment_id"]
     if document_id not in interaction.attachments:
         fail(6, f"Attachment {document_id} not found")
@@ -70,8 +95,8 @@ def _attachment(request: web.Request) -> tuple[SimInteraction, str]:
 
 
 async def _get_attachment(request: web.Request) -> web.Response:
-    """GET .../attachments/{id}: the bytes, with their MIME type."""
-    current_agent(request)
+    """GET .../attachments/{id}: the bytes, with their MIME type (for whoever may see the
+    interaction)."""
     interaction, document_id = _attachment(request)
     name, mime, data = interaction.attachments[document_id]
     return web.Response(

@@ -41,6 +41,7 @@ __all__ = [
     "required_string",
     "resource_of",
     "status_text",
+    "visible",
 ]
 
 #: The operation table of ``POST /me/interactions/{id}``.
@@ -172,6 +173,15 @@ def lookup(ctx: SimContext, interaction_id: str) -> SimInteraction:
     """The interaction ``interaction_id`` (``statusCode 6`` if there is none)."""
     interaction = ctx.state.interactions.get(interaction_id)
     if interaction is None:
+        fail(6, f"Interaction {interaction_id} not found")
+    return interaction
+
+
+def visible(ctx: SimContext, agent: SimAgent, interaction_id: str) -> SimInteraction:
+    """The interaction ``interaction_id`` if ``agent`` may see it; someone else's answers
+    exactly like an unknown one (``statusCode 6``), so its existence does not leak."""
+    interaction = ctx.state.interactions.get(interaction_id)
+    if interaction is None or not ctx.state.can_see(agent, interaction):
         fail(6, f"Interaction {interaction_id} not found")
     return interaction
 

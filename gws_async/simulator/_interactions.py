@@ -39,13 +39,13 @@ from ._interaction_common import (
     end,
     find_agent,
     interaction_of,
-    lookup,
     notify,
     ok,
     participants,
     required_string,
     resource_of,
     status_text,
+    visible,
 )
 from ._state import SimAgent, SimInteraction, SimWorkbin, utcnow
 from ._workbins import place
@@ -87,10 +87,10 @@ def _find_workbin(ctx: SimContext, agent: SimAgent, identifier: str) -> SimWorkb
 
 
 async def _get_interactions(request: web.Request) -> web.Response:
-    """GET /interactions: every active interaction, as URIs or with ``fields``."""
+    """GET /interactions: the active interactions the agent may see (all of them for a
+    Contact Center Admin), as URIs or with ``fields``."""
     ctx = request.app[CONTEXT]
-    current_agent(request)
-    active = list(ctx.state.interactions.values())
+    active = ctx.state.visible_to(current_agent(request))
     fields = requested_fields(request)
     if fields is None:
         base = f"{api_url(request)}/interactions"
@@ -104,8 +104,7 @@ async def _get_interactions(request: web.Request) -> web.Response:
 async def _get_interaction(request: web.Request) -> web.Response:
     """GET /interactions/{id}."""
     ctx = request.app[CONTEXT]
-    current_agent(request)
-    interaction = lookup(ctx, request.match_info["interaction_id"])
+    interaction = visible(ctx, current_agent(request), request.match_info["interaction_id"])
     return web.json_response({"statusCode": 0, "interaction": resource_of(interaction)})
 
 
@@ -114,7 +113,7 @@ async def _put_interaction(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     agent = current_agent(request)
     body = await read_json_object(request)
-    interaction = lookup(ctx, request.match_info["interaction_id"])
+    interaction = visible(ctx, agent, request.match_info["interaction_id"])
     if not body:
         fail(1, "nothing to update")
     unknown = set(body) - {"userData", "currentQueue"}

@@ -327,6 +327,30 @@ class SimState:
         groups = {g for agent in self.agents.values() for g in agent.place_groups}
         return groups | {wb.place_group for wb in self.workbins.values() if wb.place_group}
 
+    def can_see(self, agent: SimAgent, interaction: SimInteraction) -> bool:
+        """Whether ``agent`` may read ``interaction``.
+
+        The spec gives the contact center's every active interaction to the Contact Center
+        Admin (``ROLE_ADMIN``); an agent sees those it is a party of (invited included)
+        and those in the workbins it sees: its own copy of a personal workbin, and the
+        group workbins of its groups.
+        """
+        if "ROLE_ADMIN" in agent.roles:
+            return True
+        parties = (interaction.owner, interaction.consultation, *interaction.conference)
+        if agent.username in parties:
+            return True
+        workbin = self.workbins.get(interaction.workbin_id or "")
+        if workbin is None:
+            return False
+        if workbin.is_group:
+            return self.is_member(agent, workbin)
+        return interaction.workbin_owner == agent.username
+
+    def visible_to(self, agent: SimAgent) -> list[SimInteraction]:
+        """The interactions ``agent`` may read (see :meth:`can_see`)."""
+        return [i for i in self.interactions.values() if self.can_see(agent, i)]
+
     def owned_by(self, username: str) -> list[SimInteraction]:
         """Interactions the agent currently owns."""
         return [i for i in self.interactions.values() if i.owner == username]
