@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import itertools
-import json
 import logging
 import secrets
 from collections import deque
@@ -19,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from ._jsonbody import parse_json
 
 __all__ = ["BayeuxServer", "BayeuxSession", "channel_matches"]
 
@@ -85,9 +86,10 @@ class BayeuxServer:
         self.long_poll_timeout = long_poll_timeout
         self.max_interval = max_interval
         self.sessions: dict[str, BayeuxSession] = {}
-        # clientIds by user name, so that a delivery does not scan every session; entries
-        # whose session is gone from ``sessions`` are pruned when next read.
-        self._client_ids: dict[str, list[str]] = {}
+        # clientIds by user name, so that a delivery does not scan every session; a
+        # session leaves it when it leaves ``sessions`` (memory stays bounded by the live
+        # sessions however many come and go).
+        self._client_ids: dict[str, dict[str, None]] = {}
         self._message_ids = itertools.count(1)
         self._closing = False
 
@@ -167,21 +169,14 @@ class BayeuxServer:
             self.sweep(loop.time())
 
     def _sessions_of(self, username: str) -> Iterable[BayeuxSession]:
-        client_ids = self._client_ids.get(username)
-        if not client_ids:
-            return []
-        live = [
-            session
-            for client_id in client_ids
-            if (session := self.sessions.get(client_id)) is not None
-            and session.username == username
-        ]
-        if len(live) != len(client_ids):
-            if live:
-                self._client_ids[username] = [session.client_id for session in live]
-            else:
-                del self._client_ids[username]
-        return live
+        client_ids = self._client_ids.get(username, {})
+        sessions = (self.sessions.get(client_id) for client_id in client_ids)
+        return [session for session in sessions if session is not None]
+
+    @property
+    def indexed_client_ids(self) -> int:
+        """How many clientIds the per-agent index holds (equal to ``len(sessions)``)."""
+        return sum(len(ids) for ids in self._client_ids.values())
 
     @staticmethod
     def _enqueue(session: BayeuxSession, message: Any) -> None:
@@ -189,7 +184,13 @@ class BayeuxServer:
         session.wake(_Wake.MESSAGE)
 
     def _drop(self, session: BayeuxSession, reason: _Wake) -> None:
-        self.sessions.pop(session.client_id, None)
+        """Forget ``session`` everywhere, then wake its held connect with ``reason``."""
+        if self.sessions.pop(session.client_id, None) is not None:
+            client_ids = self._client_ids.get(session.username)
+            if client_ids is not None:
+                client_ids.pop(session.client_id, None)
+                if not client_ids:
+                    del self._client_ids[session.username]
         session.wake(reason)
 
     # -- HTTP ----------------------------------------------------------------------------
@@ -197,7 +198,7 @@ class BayeuxServer:
     async def handle(self, request: web.Request, username: str) -> web.Response:
         """Answer one Bayeux POST: a JSON array of messages (or a single object)."""
         try:
-            payload = json.loads(await request.read())
+            payload = parse_json(await request.read())
         except ValueError:
             return self._bad_request([])
         messages: list[Any] = [payload] if isinstance(payload, dict) else payload
@@ -273,7 +274,7 @@ class BayeuxServer:
         client_id = secrets.token_hex(12)
         loop = asyncio.get_running_loop()
         self.sessions[client_id] = BayeuxSession(client_id, username, last_seen=loop.time())
-        self._client_ids.setdefault(username, []).append(client_id)
+        self._client_ids.setdefault(username, {})[client_id] = None
         logger.debug("Bayeux handshake of %s", username)
         return _reply(
             message,
@@ -300,7 +301,7 @@ class BayeuxServer:
             error = f"400:{connection_type}:unsupported connection type"
             return _reply(message, successful=False, error=error), []
         if session.disconnected:
-            self.sessions.pop(session.client_id, None)
+            self._drop(session, _Wake.DISCONNECTED)
             advice = {"reconnect": "none", "interval": 0}
             return _reply(message, successful=True, advice=advice), []
         # A new connect supersedes a held one; the old one returns empty-handed and the

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -11,10 +10,12 @@ from typing import Any, NoReturn
 from aiohttp import web
 
 from ._bayeux import BayeuxServer
+from ._jsonbody import parse_json
 from ._state import HttpSession, SimAgent, SimState
 
 __all__ = [
     "CONTEXT",
+    "DEFAULT_MAX_ATTACHMENT_SIZE",
     "TOPIC_INTERACTIONS",
     "TOPIC_WORKBINS",
     "OperationCall",
@@ -37,6 +38,9 @@ logger = logging.getLogger("gws_async.simulator")
 
 TOPIC_INTERACTIONS = "/v2/me/interactions"
 TOPIC_WORKBINS = "/v2/me/workbins"
+
+#: The largest attachment upload accepted by default, in bytes (16 MiB).
+DEFAULT_MAX_ATTACHMENT_SIZE = 16 * 1024 * 1024
 
 # aiohttp >= 3.13 wants typed request keys; older releases only have string keys.
 _SESSION_KEY: Any = (
@@ -134,6 +138,8 @@ class SimContext:
     bayeux: BayeuxServer
     api_root: str
     csrf: bool
+    #: The largest attachment upload accepted, in bytes.
+    max_attachment_size: int = DEFAULT_MAX_ATTACHMENT_SIZE
     tables: dict[str, OperationTable] = field(default_factory=dict)
 
     def table(self, resource: str) -> OperationTable:
@@ -179,7 +185,7 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        body = parse_json(raw)
     except ValueError as exc:
         raise StatusError(1, f"Malformed JSON body: {exc}", http_status=400) from None
     if not isinstance(body, dict):

@@ -18,7 +18,15 @@ from aiohttp.typedefs import Handler
 
 from . import _calls, _chat, _email, _me, _sections, _workbins
 from ._bayeux import BayeuxServer
-from ._common import CONTEXT, SimContext, StatusError, current_session, logger, set_session
+from ._common import (
+    CONTEXT,
+    DEFAULT_MAX_ATTACHMENT_SIZE,
+    SimContext,
+    StatusError,
+    current_session,
+    logger,
+    set_session,
+)
 from ._state import HttpSession, SimAgent, SimState, SimWorkbin, default_agents, default_workbins
 
 __all__ = ["GwsSimulator"]
@@ -99,15 +107,25 @@ class GwsSimulator:
         long_poll_timeout: float = 30.0,
         max_interval: float = 10.0,
         csrf: bool = True,
+        max_attachment_size: int = DEFAULT_MAX_ATTACHMENT_SIZE,
     ) -> None:
         """Configure the simulator; nothing listens until :meth:`start`.
 
-        ``agents`` defaults to agent1/password1 and agent2/password2. ``workbins``
+        ``agents`` defaults to agent1/password1 and agent2/password2 (well-known
+        passwords: keep the default ``host`` on loopback with them). ``workbins``
         replaces the default set (the spec's personal workbins plus one AgentGroup and
         one PlaceGroup workbin); use ``SimWorkbin.personal(name)`` for personal ones.
+
+        Limits: an attachment upload larger than ``max_attachment_size`` bytes (16 MiB
+        by default) is refused with HTTP 413 and ``statusCode 2``; other request bodies
+        are capped at 1 MiB (HTTP 413), and JSON nested deeper than 64 levels is answered
+        400 like a malformed body. An agent reads only the interactions it works on or
+        sees in its workbins; a ``ROLE_ADMIN`` agent reads them all.
         """
         if long_poll_timeout <= 0 or max_interval <= 0:
             raise ValueError("long_poll_timeout and max_interval must be positive")
+        if max_attachment_size <= 0:
+            raise ValueError("max_attachment_size must be positive")
         self.state = SimState(
             default_agents() if agents is None else agents,
             default_workbins() if workbins is None else workbins,
@@ -123,7 +141,11 @@ class GwsSimulator:
         self.csrf = csrf
         self._bayeux = BayeuxServer(long_poll_timeout=long_poll_timeout, max_interval=max_interval)
         self._ctx = SimContext(
-            state=self.state, bayeux=self._bayeux, api_root=self._api_root, csrf=csrf
+            state=self.state,
+            bayeux=self._bayeux,
+            api_root=self._api_root,
+            csrf=csrf,
+            max_attachment_size=max_attachment_size,
         )
         self._failures: list[_Failure] = []
         self._stalls: list[_Stall] = []
