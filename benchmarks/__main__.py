@@ -21,15 +21,18 @@ from typing import Any
 
 from ._common import BENCH_DIR, NODE_DIR, Row, Section, have_module, machine, table, versions
 
-MEASURES = ("decode", "e2e", "latency", "scale", "rest")
+MEASURES = ("decode", "e2e", "latency", "scale", "rest", "sessions")
 RESULTS = BENCH_DIR / "RESULTS.md"
 NPM_PACKAGES = ("cometd", "cometd-nodejs-client", "cometd-nodejs-server")
+SESSIONS_DEFAULT = (200, 1000)  # sessions per client process in the many-sessions measure
+SESSIONS_QUICK = (20, 50)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="gws-async against real peers: decode, burst, latency, scale, REST.",
+        description="gws-async against real peers: decode, burst, latency, scale, REST, "
+        "many sessions.",
     )
     parser.add_argument(
         "--only",
@@ -69,6 +72,30 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--idle-seconds", type=float, default=5.0)
     parser.add_argument("--rest-seconds", type=float, default=3.0)
     parser.add_argument("--rest-concurrency", type=int, nargs="+", default=[1, 16])
+    parser.add_argument(
+        "--sessions",
+        dest="session_counts",
+        type=int,
+        nargs="+",
+        default=list(SESSIONS_DEFAULT),
+        help="sessions held by one client process, one run each (default: 200 1000; "
+        "--quick: 20 50)",
+    )
+    parser.add_argument(
+        "--sessions-rate", type=float, default=10.0, help="messages/s per session (default 10)"
+    )
+    parser.add_argument(
+        "--sessions-seconds", type=float, default=20.0, help="measured seconds (default 20)"
+    )
+    parser.add_argument(
+        "--sessions-warmup", type=float, default=3.0, help="warm-up seconds (default 3)"
+    )
+    parser.add_argument(
+        "--sessions-configs",
+        default="default,fast,uvloop",
+        help="gws-async configurations beside the JS client: default (json, asyncio), fast "
+        "(orjson, asyncio), uvloop (orjson, uvloop; when installed and not --no-uvloop)",
+    )
     args = parser.parse_args(argv)
     args.only = [m.strip() for m in args.only.split(",") if m.strip()]
     unknown = set(args.only) - set(MEASURES)
@@ -83,6 +110,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         args.scale_seconds = min(args.scale_seconds, 5.0)
         args.idle_seconds = min(args.idle_seconds, 2.0)
         args.rest_seconds = min(args.rest_seconds, 1.0)
+        args.session_counts = (
+            list(SESSIONS_QUICK)
+            if args.session_counts == list(SESSIONS_DEFAULT)
+            else [min(n, max(SESSIONS_QUICK)) for n in args.session_counts]
+        )
+        args.sessions_seconds = min(args.sessions_seconds, 5.0)
+        args.sessions_warmup = min(args.sessions_warmup, 1.0)
+    configs = [c.strip() for c in args.sessions_configs.split(",") if c.strip()]
+    if set(configs) - {"default", "fast", "uvloop"}:
+        parser.error(f"unknown configuration(s) in --sessions-configs: {args.sessions_configs}")
+    args.sessions_configs = [c for c in configs if c != "uvloop" or args.uvloop]
     return args
 
 
@@ -91,6 +129,7 @@ def ensure_peers(measures: list[str]) -> None:
     missing = [m for m in ("orjson",) if "decode" in measures and not have_module(m)]
     if any(m in measures for m in ("e2e", "latency")):
         missing += [m for m in ("aiocometd_ng",) if not have_module(m)]
+    if any(m in measures for m in ("e2e", "latency", "sessions")):
         node, npm = shutil.which("node"), shutil.which("npm")
         if node is None or npm is None:
             sys.exit("the burst and latency measures need node and npm")
@@ -167,7 +206,7 @@ def write_results(
 
 
 async def run(args: argparse.Namespace) -> list[Section]:
-    from . import cometd, decode, scale
+    from . import cometd, decode, scale, sessions
 
     steps: dict[str, Callable[[], Awaitable[Section]]] = {
         "e2e": lambda: cometd.measure_e2e(args.burst, args.reps, args.uvloop),
@@ -178,6 +217,13 @@ async def run(args: argparse.Namespace) -> list[Section]:
             args.agents, args.scale_rate, args.scale_seconds, args.idle_seconds
         ),
         "rest": lambda: scale.measure_rest(args.rest_seconds, args.rest_concurrency),
+        "sessions": lambda: sessions.measure_sessions(
+            args.session_counts,
+            args.sessions_rate,
+            args.sessions_seconds,
+            args.sessions_warmup,
+            args.sessions_configs,
+        ),
     }
     sections: list[Section] = []
     for name in MEASURES:

@@ -84,9 +84,10 @@ def clients(uvloop: bool) -> list[Client]:
 
 
 class Server:
-    def __init__(self, port: int, http: aiohttp.ClientSession) -> None:
+    def __init__(self, port: int, http: aiohttp.ClientSession, pid: int | None = None) -> None:
         self.port = port
         self.http = http
+        self.pid = pid  # the server process, to read its CPU time
 
     @property
     def url(self) -> str:
@@ -121,7 +122,7 @@ async def cometd_server() -> AsyncIterator[Server]:
         port = int(await proc.expect("LISTENING", STARTUP_TIMEOUT))
         timeout = aiohttp.ClientTimeout(total=700)
         async with aiohttp.ClientSession(timeout=timeout) as http:
-            yield Server(port, http)
+            yield Server(port, http, proc.process.pid)
 
 
 async def _run_one(

@@ -7,8 +7,11 @@
 // we did not write. A small JSON control API under /control/ lets a test make
 // the server publish, lose its sessions, and report what it holds.
 //
-// The benchmarks (benchmarks/cometd.py) run this same server; the burst and
-// paced routes below are theirs.
+// The benchmarks (benchmarks/cometd.py, benchmarks/sessions.py) run this same
+// server; the burst, paced, paced-sessions and counters routes below are
+// theirs, and so is GET /api/v2/me: a minimal GWS-like login, so that
+// gws-async's GwsClient (which logs in with that request before it uses the
+// Bayeux endpoint) can be pointed here with cometd_path="/cometd".
 //
 // Usage: node server.js [--host HOST] [--port PORT] [--timeout MS] [--max-interval MS]
 //                       [--interval MS] [--ignore-stdin]
@@ -88,6 +91,29 @@ bayeux.addListener('sessionAdded', session => {
 });
 bayeux.addListener('sessionRemoved', session => {
     sessions.delete(session.id);
+});
+
+// Benchmarks: what the server answered, to tell how many messages each
+// /meta/connect answer carried. "queueDrain" is emitted each time an answer
+// takes the session's queue (the /meta/connect answers, and any other answer
+// to a session's batch), empty or not.
+const counters = { connects: 0, drains: 0, drainsWithData: 0, drained: 0 };
+bayeux.addListener('sessionAdded', session => {
+    session.addListener('queueDrain', (_session, queue) => {
+        ++counters.drains;
+        if (queue.length > 0) {
+            ++counters.drainsWithData;
+            counters.drained += queue.length;
+        }
+    });
+});
+bayeux.addExtension({
+    incoming: (server, session, message, callback) => {
+        if (message.channel === '/meta/connect') {
+            ++counters.connects;
+        }
+        callback(undefined, true);
+    },
 });
 
 // Lets a test see what its client really put on the wire: a message whose
@@ -238,6 +264,91 @@ async function paced(body) {
     return { published: sent, startedAt: startedAt, endedAt: now(), lateTicks: lateTicks };
 }
 
+// Benchmarks: `sessions` channels "<prefix>/0" .. "<prefix>/<sessions-1>", each
+// at `rate` messages/s for `duration` s, spread evenly: message k of channel i
+// is due (k + i / sessions) / rate seconds after the start. Each message is a
+// copy of `data` with "seq" (0.. on its channel) and "sentAt" (epoch ms, read
+// right before publishing). Answers {published, startedAt, endedAt, lateTicks,
+// maxLagMs}: lateTicks counts the timer ticks that found more than 2 messages
+// overdue, maxLagMs the worst delay of a message behind its schedule.
+async function pacedSessions(body) {
+    const data = checkData(body.data);
+    const count = body.sessions;
+    const rate = body.rate;
+    const duration = body.duration;
+    if (typeof body.prefix !== 'string' || !/^\/[^*]+[^/*]$/.test(body.prefix)) {
+        throw new RequestError(400, 'prefix must be a channel name without a trailing slash');
+    }
+    if (!Number.isInteger(count) || count < 1 || count > 100000) {
+        throw new RequestError(400, 'sessions must be an integer in [1, 100000]');
+    }
+    if (typeof rate !== 'number' || !(rate > 0) || rate * count > 1000000) {
+        throw new RequestError(400, 'rate must be a number > 0, rate * sessions <= 1000000');
+    }
+    if (typeof duration !== 'number' || !(duration > 0) || duration > 600) {
+        throw new RequestError(400, 'duration must be a number of seconds in (0, 600]');
+    }
+    const channels = [];
+    for (let i = 0; i < count; ++i) {
+        channels.push(checkChannel(body.prefix + '/' + i));
+    }
+    const perChannel = Math.round(rate * duration);
+    const total = perChannel * count;
+    const overall = rate * count;
+    const startedAt = now();
+    let sent = 0;
+    let lateTicks = 0;
+    let maxLagMs = 0;
+    while (sent < total) {
+        const elapsed = now() - startedAt;
+        const due = Math.min(total, Math.floor((elapsed / 1000) * overall) + 1);
+        if (due - sent > 2) {
+            ++lateTicks;
+        }
+        while (sent < due) {
+            const sentAt = now();
+            maxLagMs = Math.max(maxLagMs, sentAt - (startedAt + (sent / overall) * 1000));
+            const message = Object.assign({}, data, { seq: Math.floor(sent / count), sentAt: sentAt });
+            await publishOne(channels[sent % count], message);
+            ++sent;
+        }
+        const next = startedAt + (sent / overall) * 1000;
+        const wait = next - now();
+        await new Promise(resolve => setTimeout(resolve, wait > 1 ? wait : 1));
+    }
+    return {
+        published: sent,
+        perChannel: perChannel,
+        startedAt: startedAt,
+        endedAt: now(),
+        lateTicks: lateTicks,
+        maxLagMs: maxLagMs,
+    };
+}
+
+// A minimal GWS-like GET /api/v2/me for benchmarks: any Basic credentials are
+// accepted and the user is named after the user name; no cookie, no CSRF token.
+// Without Basic credentials: 401, as GWS answers.
+function handleMe(request, response) {
+    if (request.method !== 'GET') {
+        sendJson(response, 405, { statusCode: 2, statusMessage: 'method not allowed' });
+        return;
+    }
+    const match = /^Basic\s+(\S+)$/i.exec(request.headers.authorization || '');
+    const decoded = match ? Buffer.from(match[1], 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) {
+        response.setHeader('WWW-Authenticate', 'Basic realm="gws"');
+        sendJson(response, 401, { statusCode: 3, statusMessage: 'unauthorized' });
+        return;
+    }
+    const name = decoded.substring(0, colon);
+    sendJson(response, 200, {
+        statusCode: 0,
+        user: { id: name, userName: name, firstName: name, lastName: 'Bench', roles: ['ROLE_AGENT'] },
+    });
+}
+
 // mode "expire" (default): forget each session the way the server does when
 // maxInterval runs out (the same private call its sweeper makes), so the
 // client's next /meta/connect is answered "402::session_unknown" with advice
@@ -323,6 +434,8 @@ const routes = {
     'POST /control/drop-sessions': dropSessions,
     'POST /control/burst': burst,
     'POST /control/paced': paced,
+    'POST /control/paced-sessions': pacedSessions,
+    'GET /control/counters': () => Object.assign({}, counters),
     'GET /control/sessions': () => ({
         sessions: sessions.size,
         subscriptions: subscriptionCounts(),
@@ -353,6 +466,8 @@ function handle(request, response) {
     const path = new URL(request.url, 'http://unused').pathname;
     if (path === '/cometd' || path.startsWith('/cometd/')) {
         bayeux.handle(request, response);
+    } else if (path === '/api/v2/me') {
+        handleMe(request, response);
     } else if (path.startsWith('/control/')) {
         handleControl(request, response, path).catch(error => {
             const status = error instanceof RequestError ? error.status : 500;
