@@ -83,6 +83,9 @@ async def _run_gws(args: argparse.Namespace, tally: Tally, ready: Callable[[], N
         transport = Transport(
             str(url.origin()), "bench", "bench", cometd_path=url.path, session=session
         )
+        # What GwsClient.open() does before its login request (the listener needs an open
+        # transport); no login: this peer measures the listener alone.
+        transport.open()
         listener = Listener(transport)
         try:
             async with listener.stream(

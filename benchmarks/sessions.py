@@ -52,8 +52,7 @@ def clients(port: int, configs: list[str]) -> list[Client]:
     found = [
         Client(
             "js",
-            "CometD JS client (cometd + cometd-nodejs-client, one CometD and cookie store "
-            "per session)",
+            "CometD JS client (one CometD and cookie store per session)",
             (
                 shutil.which("node") or "node",
                 "sessions.mjs",
