@@ -45,9 +45,11 @@ class User(GwsModel):
     """A user: the logged-in one (``GET /me``) or any of the contact center (``/users``).
 
     ``skills`` and ``devices`` are filled when the request asked for ``subresources``.
+    ``id`` is ``None`` only for an answer without one, such as the spec's own Overall User
+    State sample (``GET /me?subresources=*``: the devices and channels, nothing else).
     """
 
-    id: str
+    id: str | None = None
     user_name: str | None = None
     first_name: str | None = None
     last_name: str | None = None
