@@ -14,7 +14,7 @@ from ..results import (
     SettingsGroup,
 )
 from ._base import Resource
-from ._query import Fields, fields_param, require
+from ._query import Fields, fields_param, require, validated
 
 __all__ = ["AgentStateKind", "SettingsResource", "WorkMode"]
 
@@ -71,7 +71,12 @@ class SettingsResource(Resource):
         # Unlike the other singular resources, this group may come as a one-item list.
         if isinstance(settings, builtins.list):
             settings = settings[0] if settings else {}
-        return GeneralSettings.model_validate(settings)
+        return self._read(
+            lambda: validated(GeneralSettings, settings, "settings"),
+            "GET",
+            "/settings/general-settings",
+            operation="GetGeneralSettings",
+        )
 
     async def agent_states(self) -> builtins.list[AgentStateDefinition]:
         """Every agent state definition (``GET /settings/agent-states``)."""
