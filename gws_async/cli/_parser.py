@@ -17,6 +17,7 @@ from ._common import (
     EXIT_TERMINATED,
     EXIT_USAGE,
 )
+from ._simulator import ENV_SIMULATOR_AGENTS
 
 __all__ = ["build_parser"]
 
@@ -88,24 +89,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_SIMULATOR_DESCRIPTION = f"""\
+Serve the embedded GWS simulator (REST and CometD) until stopped.
+
+Its agents come from --agents-file, else from ${ENV_SIMULATOR_AGENTS}, else the
+defaults agent1/password1 and agent2/password2. Passwords are never taken from the
+command line. An agents file holds one USER:PASSWORD per line (the password is the rest
+of the line; blank lines and lines starting with # are skipped); ${ENV_SIMULATOR_AGENTS}
+holds USER:PASSWORD entries separated by whitespace.
+
+The default passwords are known to everyone: with them (or any agent given one of
+them) a --host other than loopback (127.0.0.1, ::1, localhost) is refused unless
+--allow-default-passwords is given.
+
+examples:
+  gws-async simulator --port 8090
+  {ENV_SIMULATOR_AGENTS}='alice:s3cret bob:0ther' gws-async simulator
+  gws-async simulator --host 0.0.0.0 --agents-file agents.txt
+"""
+
+
 def _add_simulator(commands: _Commands[argparse.ArgumentParser]) -> None:
     sim = commands.add_parser(
         "simulator",
         help="run the embedded GWS simulator",
-        description="Serve the embedded GWS simulator (REST and CometD) until stopped.",
+        description=_SIMULATOR_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=_FORMATTER,
         allow_abbrev=False,
     )
-    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    sim.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (127.0.0.1); beyond loopback only with your own agents",
+    )
     sim.add_argument("--port", type=int, default=8090, help="port to listen on (8090)")
     sim.add_argument(
-        "--agent",
-        action="append",
-        metavar="USER:PASSWORD",
-        help="an agent the simulator accepts (repeatable; default agent1:password1, "
-        "agent2:password2)",
+        "--agents-file",
+        metavar="FILE",
+        help=f"the agents the simulator accepts, one USER:PASSWORD per line (default: "
+        f"${ENV_SIMULATOR_AGENTS}, else agent1 and agent2 with the default passwords)",
     )
+    sim.add_argument(
+        "--allow-default-passwords",
+        action="store_true",
+        help="listen beyond loopback even with the well-known default passwords (anyone "
+        "who reaches the port can log in; not advised)",
+    )
+    sim.add_argument("--agent", nargs="?", action=_RefuseAgent, help=argparse.SUPPRESS)
 
 
 def _add_listen(commands: _Commands[argparse.ArgumentParser]) -> None:
@@ -219,6 +250,23 @@ class _RefusePassword(argparse.Action):
         parser.error(
             f"{option_string} is not accepted: the password is read from ${ENV_PASSWORD} "
             "(see --password-env) or asked for on a terminal"
+        )
+
+
+class _RefuseAgent(argparse.Action):
+    """``--agent USER:PASSWORD``: refused without repeating the value, which would
+    otherwise stay in the shell's history and the process list."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        parser.error(
+            f"{option_string} is not accepted: passwords on the command line show in the "
+            f"process list; give the agents with --agents-file FILE or ${ENV_SIMULATOR_AGENTS}"
         )
 
 

@@ -1,33 +1,96 @@
-"""``gws-async simulator``: serve the embedded GWS simulator until stopped."""
+"""``gws-async simulator``: serve the embedded GWS simulator until stopped.
+
+Its agents come from ``--agents-file`` or ``$GWS_SIMULATOR_AGENTS``, never from the
+command line (where passwords show in the process list and the shell history); without
+either it serves the default agent1/password1 and agent2/password2, whose passwords
+everyone knows, and so refuses a ``--host`` beyond loopback unless
+``--allow-default-passwords`` is given.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable
 
-from ._common import EXIT_OK
+from ._common import EXIT_OK, EXIT_USAGE, error
 
-__all__ = ["run_simulator"]
+__all__ = ["ENV_SIMULATOR_AGENTS", "run_simulator"]
+
+ENV_SIMULATOR_AGENTS = "GWS_SIMULATOR_AGENTS"
+"""The environment variable with the simulator's agents: ``USER:PASSWORD`` entries
+separated by whitespace (a password with whitespace needs ``--agents-file``)."""
+
+
+class _AgentsError(Exception):
+    """The agents could not be read; the message names where, never a password."""
 
 
 async def run_simulator(args: argparse.Namespace) -> int:
-    """Serve on ``args.host``:``args.port`` with the ``--agent`` accounts, until cancelled."""
+    """Serve on ``args.host``:``args.port`` with the configured agents, until cancelled."""
     # Imported here: the other subcommands do not need the simulator's web server.
-    from ..simulator import SimAgent, serve
+    from ..simulator import (
+        SimAgent,
+        default_agents,
+        is_loopback,
+        serve,
+        well_known_password_users,
+    )
 
-    pairs = _parse_agents(args.agent)
-    agents = [SimAgent(u, p) for u, p in pairs] if pairs else None
+    try:
+        pairs = _read_agents(args.agents_file, os.environ.get(ENV_SIMULATOR_AGENTS, ""))
+    except _AgentsError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    agents = [SimAgent(user, password) for user, password in pairs] if pairs else None
+    exposed = well_known_password_users(agents or default_agents())
+    if exposed and not is_loopback(args.host) and not args.allow_default_passwords:
+        error(
+            f"refusing to listen on {args.host or 'every interface'} beyond loopback: "
+            f"{', '.join(exposed)} would have well-known passwords. Give your own agents "
+            f"(--agents-file or ${ENV_SIMULATOR_AGENTS}), or --allow-default-passwords"
+        )
+        return EXIT_USAGE
     await serve(args.host, args.port, agents)
     return EXIT_OK
 
 
-def _parse_agents(values: Sequence[str] | None) -> list[tuple[str, str]] | None:
-    if not values:
-        return None
-    agents = []
-    for value in values:
-        user, sep, password = value.partition(":")
-        if not sep or not user or not password:
-            raise SystemExit(f"gws-async: --agent takes USER:PASSWORD, got {user!r}:...")
-        agents.append((user, password))
-    return agents
+def _read_agents(path: str | None, environment: str) -> list[tuple[str, str]] | None:
+    """The ``(user, password)`` pairs of ``path``, else of the environment variable, else
+    ``None`` (the simulator's defaults)."""
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as file:
+                lines = file.read().splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise _AgentsError(f"cannot read the agents file {path}: {reason}") from None
+        entries = (
+            (f"{path} line {number}", line)
+            for number, line in enumerate(lines, 1)
+            if line.strip() and not line.lstrip().startswith("#")
+        )
+        return _parse(entries, path)
+    if environment.strip():
+        words = environment.split()
+        return _parse(
+            ((f"${ENV_SIMULATOR_AGENTS} entry {n}", w) for n, w in enumerate(words, 1)),
+            f"${ENV_SIMULATOR_AGENTS}",
+        )
+    return None
+
+
+def _parse(entries: Iterable[tuple[str, str]], source: str) -> list[tuple[str, str]]:
+    agents: dict[str, str] = {}
+    for where, entry in entries:
+        user, colon, password = entry.partition(":")
+        user = user.strip()
+        # The message says where, never what: the entry holds a password.
+        if not colon or not user or not password:
+            raise _AgentsError(f"{where}: expected USER:PASSWORD")
+        if user in agents:
+            raise _AgentsError(f"{where}: agent {user!r} is given twice")
+        agents[user] = password
+    if not agents:
+        raise _AgentsError(f"{source} names no agent")
+    return list(agents.items())

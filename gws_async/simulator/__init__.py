@@ -19,10 +19,22 @@ import asyncio
 from collections.abc import Sequence
 
 from ._common import logger
+from ._exposure import WELL_KNOWN_PASSWORDS, is_loopback, well_known_password_users
 from ._server import GwsSimulator
-from ._state import SimAgent, SimInteraction, SimState, SimWorkbin
+from ._state import SimAgent, SimInteraction, SimState, SimWorkbin, default_agents
 
-__all__ = ["GwsSimulator", "SimAgent", "SimInteraction", "SimState", "SimWorkbin", "serve"]
+__all__ = [
+    "WELL_KNOWN_PASSWORDS",
+    "GwsSimulator",
+    "SimAgent",
+    "SimInteraction",
+    "SimState",
+    "SimWorkbin",
+    "default_agents",
+    "is_loopback",
+    "serve",
+    "well_known_password_users",
+]
 
 
 async def serve(host: str, port: int, agents: Sequence[SimAgent] | None = None) -> None:

@@ -27,6 +27,7 @@ from ._common import (
     logger,
     set_session,
 )
+from ._exposure import warn_if_exposed
 from ._state import HttpSession, SimAgent, SimState, SimWorkbin, default_agents, default_workbins
 
 __all__ = ["GwsSimulator"]
@@ -192,6 +193,7 @@ class GwsSimulator:
         self._port = int(runner.addresses[0][1])
         self._runner = runner
         logger.debug("GWS simulator started on %s", self.url)
+        warn_if_exposed(self._host, self.state.agents.values())
 
     async def stop(self) -> None:
         """Answer held long-polls, close connections and forget Bayeux sessions."""
