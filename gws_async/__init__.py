@@ -16,6 +16,7 @@ from ._client import GwsClient, Snapshot
 from ._exceptions import (
     AuthenticationError,
     BayeuxError,
+    ClientStateError,
     CsrfTokenError,
     ForbiddenError,
     GwsApiError,
@@ -29,6 +30,7 @@ from ._exceptions import (
     NotFoundError,
     PermissionDeniedError,
     ResponseTooLargeError,
+    UnexpectedRedirectError,
 )
 from ._listener import ListenerStats
 from ._streams import EventStream, OverflowPolicy, StreamClosed, StreamOverflowError, Waiter
@@ -84,6 +86,7 @@ __all__ = [
     "CallStateChangeMessage",
     "ChannelStateChange",
     "ConnectionLost",
+    "ClientStateError",
     "Contact",
     "CsrfTokenError",
     "DeviceStateChangeMessage",
@@ -125,6 +128,7 @@ __all__ = [
     "Topic",
     "UnknownEvent",
     "User",
+    "UnexpectedRedirectError",
     "UserPasswordChangeError",
     "UserPasswordChangeSuccessful",
     "Waiter",

@@ -15,7 +15,11 @@
     │   ├── NotFoundError             statusCode 6, HTTP 404
     │   ├── AuthenticationError       HTTP 401
     │   └── InvalidResponseError      not JSON, not an object, or not understood
-    └── BayeuxError                   a Bayeux (CometD) protocol failure
+    │       ├── ResponseTooLargeError   larger than ``max_response_size``
+    │       └── UnexpectedRedirectError a 3xx: GWS API answers are never redirected
+    ├── BayeuxError                   a Bayeux (CometD) protocol failure
+    └── ClientStateError              used before open, after close, or opened twice
+                                      (also a RuntimeError)
 
 Messages name the method, the path, the HTTP status and the server's text. They are built
 from the request path only, so they never carry the password, the ``Authorization``
@@ -29,10 +33,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
+from aiohttp.client_reqrep import ConnectionKey
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
 __all__ = [
     "STATUS_CODE_MEANINGS",
     "AuthenticationError",
     "BayeuxError",
+    "ClientStateError",
     "CsrfTokenError",
     "ForbiddenError",
     "GwsApiError",
@@ -46,6 +56,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "ResponseTooLargeError",
+    "UnexpectedRedirectError",
     "connection_error",
     "error_from_response",
 ]
@@ -165,6 +176,41 @@ class InvalidResponseError(GwsApiError):
 
 class ResponseTooLargeError(InvalidResponseError):
     """The answer's body was larger than the client accepts (``max_response_size``)."""
+
+
+class UnexpectedRedirectError(InvalidResponseError):
+    """A 3xx answer. GWS API requests are not redirected in normal operation, so the
+    redirect is not followed (the request's credentials, CSRF token and body would go to
+    its target) and its answer is not taken for GWS's.
+
+    ``location`` is the origin (``scheme://host:port``) the answer pointed to, or ``""``
+    when it had no usable ``Location``; the rest of the target is not kept.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        http_status: int,
+        location: str,
+        *,
+        operation: str | None = None,
+    ) -> None:
+        self.location = location
+        target = f"redirected to {location}" if location else "a redirect without a Location"
+        super().__init__(
+            method,
+            path,
+            http_status,
+            operation=operation,
+            server_message=f"{target}, not followed (GWS API requests are never redirected)",
+        )
+
+
+class ClientStateError(GwsError, RuntimeError):
+    """A client (or pool) used in a state that does not allow it: before it is opened,
+    after it was closed, or opened a second time. A closed client cannot be reopened:
+    make a new one."""
 
 
 class BayeuxError(GwsError):
@@ -329,9 +375,59 @@ def connection_error(
     method: str, path: str, exc: BaseException, timeout: float | None
 ) -> GwsConnectionError:
     """The error for a request that got no answer: :class:`GwsTimeoutError` for a timeout,
-    else :class:`GwsConnectionError` naming what failed (``exc`` from aiohttp or asyncio)."""
+    else :class:`GwsConnectionError` naming what failed (``exc`` from aiohttp or asyncio).
+
+    ``exc`` becomes the new error's ``__cause__``/``__context__`` (``raise ... from exc``),
+    so it is first cleaned, with every error reachable from it, by :func:`scrub_credentials`.
+    """
+    scrub_credentials(exc)
     if isinstance(exc, asyncio.TimeoutError):
         waited = f"within {timeout:g} s" if timeout is not None else "in time"
         return GwsTimeoutError(method, path, f"no answer {waited}")
     reason = type(exc).__name__ + (f": {exc}" if str(exc) else "")
     return GwsConnectionError(method, path, reason)
+
+
+def scrub_credentials(exc: BaseException) -> None:
+    """Remove, in place, what may carry a credential from ``exc`` and from every error
+    reachable from it (its ``__cause__``, ``__context__``, and the errors in its args and
+    attributes): aiohttp keeps the request's headers (``Authorization``, ``Cookie``, the
+    CSRF token), the redirect history and the answer's headers (``Set-Cookie``) on its
+    errors, and a proxy's credentials in its connection key. Type and message are kept."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        err = todo.pop()
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        for name, value in list(vars(err).items()):
+            clean = _scrubbed(value)
+            if clean is not value:
+                setattr(err, name, clean)
+        args = tuple(_scrubbed(arg) for arg in err.args)
+        if any(a is not b for a, b in zip(args, err.args, strict=True)):
+            err.args = args
+        todo += [v for v in (*err.args, *vars(err).values()) if isinstance(v, BaseException)]
+        todo += [e for e in (err.__cause__, err.__context__) if e is not None]
+
+
+def _scrubbed(value: Any) -> Any:
+    """``value`` without credentials: headers and responses go, URLs lose their user info."""
+    if value is None or isinstance(value, (str, int, float, bytes, BaseException)):
+        return value
+    if isinstance(value, aiohttp.RequestInfo):
+        return aiohttp.RequestInfo(
+            _scrubbed(value.url), value.method, CIMultiDictProxy(CIMultiDict()),
+            _scrubbed(value.real_url),
+        )  # fmt: skip
+    if isinstance(value, URL):
+        return value.with_user(None)
+    if isinstance(value, ConnectionKey):
+        return value._replace(proxy=_scrubbed(value.proxy), proxy_auth=None)
+    if isinstance(value, (aiohttp.ClientResponse, Mapping)) or hasattr(value, "headers"):
+        return None  # responses, header maps and parsed answers (RawResponseMessage)
+    if isinstance(value, (tuple, list)):
+        kept = [_scrubbed(item) for item in value if not isinstance(item, aiohttp.ClientResponse)]
+        return type(value)(kept) if isinstance(value, list) or type(value) is tuple else value
+    return value
