@@ -70,11 +70,12 @@ async def accept_and_reply(email: InteractionStateMessage, ctx: Context) -> None
 )
 async def send_reply(draft: InteractionStateMessage, ctx: Context) -> None:
     mail = draft.email_object
-    if mail is None or mail.to_address is None:
+    if mail is None or mail.to_address is None or mail.from_address is None:
         return
     reply = OutboundEmail(
         to_address=mail.to_address,
-        subject=mail.subject,
+        from_address=mail.from_address,  # the server's choice, from the draft
+        subject=mail.subject or "",
         text=f"{acknowledgement(mail.subject or '')}\n\n{mail.text or ''}",
     )
     await ctx.gws.interactions.email.send(draft.id, queue_name=QUEUE, email=reply)

@@ -46,16 +46,21 @@ _CHAT_NOTIFICATIONS: frozenset[str] = frozenset(get_args(ChatNotificationType))
 class OutboundEmail(GwsModel):
     """The content of an e-mail to :meth:`EmailOperations.send`.
 
-    Sent as ``email_object`` with camelCase keys (``toAddress``, ``ccAddress``...); fields
-    left as ``None`` are not sent.
+    Sent as ``email_object`` with camelCase keys (``toAddress``, ``ccAddress``...). The
+    spec's Send marks only ``ccAddress`` and ``bccAddress`` optional, so ``to_address``,
+    ``from_address``, ``subject`` and ``text`` are required (leaving one out raises
+    :class:`ValueError`); ``subject`` and ``text`` may be empty strings. For a reply, the
+    ``ReplyCreated`` notification's ``email_object`` carries the ``from_address`` and
+    ``subject`` the server chose. ``cc_address`` / ``bcc_address`` left as ``None`` are not
+    sent.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     to_address: str
-    subject: str | None = None
-    text: str | None = None
-    from_address: str | None = None
+    from_address: str
+    subject: str
+    text: str
     cc_address: str | None = None
     bcc_address: str | None = None
 
@@ -298,10 +303,12 @@ class EmailOperations(_InteractionOperations):
     async def send(
         self, interaction_id: str, *, queue_name: str, email: OutboundEmail
     ) -> OperationResult:
-        """Send an outbound e-mail the agent composed (``Send``)."""
+        """Send an outbound e-mail the agent composed (``Send``); blank addresses raise
+        :class:`ValueError` before anything is sent."""
         if not isinstance(email, OutboundEmail):
             raise ValueError("email must be an OutboundEmail")
         require(email.to_address, "email.to_address")
+        require(email.from_address, "email.from_address")
         return await self._operate(
             interaction_id,
             "Send",

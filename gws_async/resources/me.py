@@ -113,13 +113,24 @@ class MeResource(Resource):
     async def start_contact_center_session(
         self,
         *,
+        channels: Iterable[str],
         place: str | None = None,
         login_code: str | None = None,
         queue: str | None = None,
-        channels: Iterable[str] | None = None,
     ) -> OperationResult:
-        """``StartContactCenterSession``: log in on the place's devices; every argument is
-        optional (``channels`` e.g. ``["voice"]``)."""
+        """``StartContactCenterSession``: log in on the place's devices, on ``channels``
+        (e.g. ``["voice"]``, ``["voice", "chat"]``).
+
+        The spec marks ``place``, ``loginCode`` and ``queue`` optional (the server picks the
+        agent login when ``login_code`` is missing) but not ``channels``: it is required, a
+        non-empty list of channel names, and :class:`ValueError` is raised before anything
+        is sent otherwise.
+        """
+        if channels is None or isinstance(channels, str):
+            raise ValueError("channels must be a list of channel names, e.g. ['voice']")
+        names = list(channels)
+        if not names or any(not isinstance(c, str) or not c.strip() for c in names):
+            raise ValueError("channels must be a non-empty list of channel names")
         body: dict[str, Any] = {"operationName": "StartContactCenterSession"}
         for key, name, value in (
             ("place", "place", place),
@@ -128,13 +139,7 @@ class MeResource(Resource):
         ):
             if value is not None:
                 body[key] = require(value, name)
-        if channels is not None:
-            if isinstance(channels, str):
-                raise ValueError("channels must be a list of channel names, not a str")
-            names = list(channels)
-            if not names or any(not isinstance(c, str) or not c.strip() for c in names):
-                raise ValueError("channels must be a non-empty list of channel names")
-            body["channels"] = names
+        body["channels"] = names
         return await self._post(body)
 
     async def end_contact_center_session(self) -> OperationResult:

@@ -276,7 +276,13 @@ async def test_email_accept_reply_and_send(sim: GwsSimulator, gws: GwsClient) ->
     assert created.email_object.subject == "Re: Hi"
     assert created.email_object.text == "Bob wrote:\n> a\n> b"
 
-    email = OutboundEmail(to_address="bob@example.com", subject="Re: Hi", text="Soon.")
+    assert created.email_object.from_address is not None  # the draft's, chosen by the server
+    email = OutboundEmail(
+        to_address="bob@example.com",
+        from_address=created.email_object.from_address,
+        subject="Re: Hi",
+        text="Soon.",
+    )
     _, sent = await answered(
         gws, gws.interactions.email.send(created.id, queue_name="Out", email=email)
     )

@@ -167,7 +167,7 @@ async def test_change_password_notifies_me(sim: GwsSimulator, gws: GwsClient) ->
 
 async def test_contact_center_session(sim: GwsSimulator, gws: GwsClient) -> None:
     with pytest.raises(InvalidStateError):
-        await gws.me.start_contact_center_session()
+        await gws.me.start_contact_center_session(channels=["voice"])
     (session,) = sim.state.http_sessions
     event = await then(gws, gws.me.end_contact_center_session(), DeviceStateChangeMessage)
     assert event.devices[0].device_state == "Inactive"
@@ -176,9 +176,9 @@ async def test_contact_center_session(sim: GwsSimulator, gws: GwsClient) -> None
         await gws.me.ready()
     assert session not in sim.state.http_sessions
     with pytest.raises(NotFoundError):
-        await gws.me.start_contact_center_session(place="NoSuchPlace")
+        await gws.me.start_contact_center_session(channels=["voice"], place="NoSuchPlace")
     with pytest.raises(InvalidStateError):
-        await gws.me.start_contact_center_session(place="Place_agent2")
+        await gws.me.start_contact_center_session(channels=["voice"], place="Place_agent2")
     await gws.subscribe(Topic.DEVICES)  # the listener may have re-handshaken
     event = await then(
         gws,

@@ -26,7 +26,11 @@ Call = Callable[[GwsClient], Awaitable[Any]]
 
 
 EMAIL = OutboundEmail(
-    to_address="c@example.com", subject="Re: hi", text="Hello", cc_address="d@example.com"
+    to_address="c@example.com",
+    from_address="a@example.com",
+    subject="Re: hi",
+    text="Hello",
+    cc_address="d@example.com",
 )
 
 
@@ -111,6 +115,7 @@ OPERATIONS: list[tuple[str, Call, dict[str, Any]]] = [
             "queueName": "Out",
             "email_object": {
                 "toAddress": "c@example.com",
+                "fromAddress": "a@example.com",
                 "subject": "Re: hi",
                 "text": "Hello",
                 "ccAddress": "d@example.com",
@@ -269,7 +274,7 @@ async def test_list_get_and_update(mock_gws: GwsClient, mock: RestMock) -> None:
         lambda g: g.interactions.email.send(IID, queue_name="", email=EMAIL),
         lambda g: g.interactions.email.send(IID, queue_name="Q", email={"toAddress": "x"}),
         lambda g: g.interactions.email.send(
-            IID, queue_name="Q", email=OutboundEmail(to_address=" ")
+            IID, queue_name="Q", email=EMAIL.model_copy(update={"to_address": " "})
         ),
         lambda g: g.interactions.email.create_email(queue_name=""),
         lambda g: g.interactions.chat.send_message(IID, ""),
@@ -293,4 +298,4 @@ async def test_bad_input_is_refused_before_anything_is_sent(
 
 def test_outbound_email_refuses_unknown_fields() -> None:
     with pytest.raises(ValueError, match="extra"):
-        OutboundEmail(to_address="a@b", reply_to="c@d")  # type: ignore[call-arg]
+        OutboundEmail(**{**EMAIL.model_dump(), "reply_to": "c@d"})

@@ -63,9 +63,9 @@ POSTS: list[Post] = [
     ),
     (
         "me_start_session_bare",
-        lambda g: g.me.start_contact_center_session(),
+        lambda g: g.me.start_contact_center_session(channels=["voice"]),
         "/me",
-        {"operationName": "StartContactCenterSession"},
+        {"operationName": "StartContactCenterSession", "channels": ["voice"]},
         {"statusCode": 0},
     ),
     (
@@ -135,7 +135,11 @@ BAD: list[Bad] = [
     ("set_state_reserved", lambda g: g.me.set_state("ChangePassword"), "not an agent state"),
     ("password_old_empty", lambda g: g.me.change_password("", "x"), "old_password"),
     ("password_new_empty", lambda g: g.me.change_password("x", ""), "new_password"),
-    ("session_place_empty", lambda g: g.me.start_contact_center_session(place=" "), "place"),
+    (
+        "session_place_empty",
+        lambda g: g.me.start_contact_center_session(channels=["voice"], place=" "),
+        "place",
+    ),
     (
         "session_channels_str",
         lambda g: g.me.start_contact_center_session(channels="voice"),
