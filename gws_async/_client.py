@@ -68,17 +68,22 @@ class GwsClient:
                     ...
 
     Args:
-        base_url: scheme, host and port of the GWS node, e.g. ``http://10.0.0.5:8090``.
-        username: the agent's user name.
-        password: the agent's password (HTTP Basic auth; never logged or shown).
-        api_root: path of the API root.
-        cometd_path: path of the CometD endpoint (``/genesys/cometd`` on some deployments);
-            defaults to ``{api_root}/notifications``.
+        base_url: scheme, host, port and optional context path of the GWS node, e.g.
+            ``https://10.0.0.5:8443`` or ``https://gws/gws`` (the API root and CometD path
+            are then under ``/gws``). Plain ``http://`` to a non-loopback host is logged
+            once per process and origin as a warning (the password crosses in clear text).
+        username: the agent's user name (a ``str`` without ``:``).
+        password: the agent's password, a ``str`` (HTTP Basic auth; never logged or shown).
+        api_root: path of the API root, under the context path.
+        cometd_path: path of the CometD endpoint under the context path
+            (``/genesys/cometd`` on some deployments); defaults to
+            ``{api_root}/notifications``.
         session: an existing session to use; it is left open on close. Its cookie jar
             should be ``aiohttp.CookieJar(unsafe=True)`` if GWS is reached by IP address.
         timeout: seconds allowed for one REST request.
-        ssl: TLS verification: ``True`` (default), an ``SSLContext``, or ``False`` to
-            disable verification (logged as a warning).
+        ssl: TLS verification of every request, REST and Bayeux, also on an injected
+            ``session``: ``True`` (default: the session's own setting, verified for an
+            owned one), an ``SSLContext``, or ``False`` to disable verification (logged).
         event_buffer: how many undelivered events each stream buffers before the listener
             waits for its consumer.
         overflow: what a stream does when it stays full longer than the server's
@@ -153,7 +158,8 @@ class GwsClient:
 
     async def open(self) -> User:
         """Log in: check the credentials with ``GET /me`` and take the session cookie and
-        CSRF token. Cleans up and re-raises if that fails."""
+        CSRF token. Cleans up and re-raises if that fails. A client is opened once: opening
+        it again, or using it after :meth:`close`, raises :class:`ClientStateError`."""
         self._transport.open()
         try:
             return await self.get_me()
@@ -274,14 +280,10 @@ class GwsClient:
         data: Any = None,
         operation: str | None = None,
     ) -> dict[str, Any]:
-        """Send one request to the API and return its decoded JSON object.
-
-        ``path`` is relative to the API root and must already be escaped (see
-        :func:`gws_async.resources.segment`). Raises a :class:`GwsApiError` subclass for
-        every failure style of the spec, :class:`GwsConnectionError` when unreachable.
-        A 403 for a stale CSRF token is retried once with a fresh token; after an HTTP 401
-        the client logs in again and retries once.
-        """
+        """Send one request (``path`` under the API root, already escaped) and return its
+        decoded JSON object. A failed answer (a 3xx too: redirects are not followed) raises
+        a :class:`GwsApiError` subclass, no answer :class:`GwsConnectionError`; retried
+        once after a stale CSRF token (writes) or a 401 (after logging in again)."""
         return await self._transport.request(
             method, path, params=params, json_body=json_body, data=data, operation=operation
         )
@@ -294,15 +296,9 @@ class GwsClient:
         params: Mapping[str, str] | None = None,
         operation: str | None = None,
     ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
-        """Send one request whose answer is not JSON (an attachment's bytes) and yield the
-        response with its body unread, to read at once or stream in chunks::
-
-            async with gws.request_raw("GET", path) as resp:
-                async for chunk in resp.content.iter_chunked(65536): ...
-
-        A failure (HTTP >= 400, or a JSON GWS failure reply) raises like :meth:`request`.
-        Meant for reads: no CSRF retry.
-        """
+        """Like :meth:`request` for an answer that is not JSON (an attachment's bytes):
+        yields the response with its body unread, to stream (``resp.content.iter_chunked``)
+        or read. Also logs in again once after a 401; no CSRF retry (meant for reads)."""
         return self._transport.request_raw(method, path, params=params, operation=operation)
 
     # -- notifications --------------------------------------------------------------------

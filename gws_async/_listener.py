@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ._backoff import Backoff
-from ._exceptions import GwsError
+from ._exceptions import ClientStateError, GwsError
 from ._streams import OVERFLOW_POLICIES, EventHub, EventStream, OverflowPolicy, Waiter
 from ._transport import Transport
 from .bayeux import BayeuxClient, Message
@@ -114,7 +114,7 @@ class Listener:
         """Handshake and start the connect loop, unless already done."""
         async with self._start_lock:
             if self._closed:
-                raise RuntimeError("the client is closed")
+                raise ClientStateError("the client is closed: make a new one")
             if self._bayeux is None:
                 transport = self._transport
                 bayeux = BayeuxClient(

@@ -32,7 +32,8 @@ from typing import Any
 import aiohttp
 
 from ._client import GwsClient
-from ._exceptions import GwsError
+from ._exceptions import ClientStateError, GwsError
+from ._transport import check_credentials
 from .topics import DEFAULT_TOPICS
 
 __all__ = ["AgentLoginError", "AgentPool"]
@@ -64,7 +65,9 @@ class AgentPool(Mapping[str, GwsClient]):
         limit: open connections in the shared pool. Each agent holds one for its
             long-poll at all times, so the default is twice the number of agents, and at
             least 100; a smaller pool would leave REST calls waiting behind long-polls.
-        ssl: TLS verification, as for :class:`~gws_async.GwsClient`.
+        ssl: TLS verification for every agent's requests, REST and Bayeux: ``True``
+            (default), an ``SSLContext`` (e.g. a private CA), or ``False`` to disable
+            verification (logged as a warning), as for :class:`~gws_async.GwsClient`.
         client_options: more keyword arguments for each :class:`~gws_async.GwsClient`
             (``api_root``, ``cometd_path``, ``timeout``, ``event_buffer``, ``overflow``).
     """
@@ -83,6 +86,8 @@ class AgentPool(Mapping[str, GwsClient]):
         credentials = list(agents)
         if not credentials:
             raise ValueError("agents is empty")
+        for name, password in credentials:
+            check_credentials(name, password)  # all refused before any agent logs in
         counts = Counter(name for name, _ in credentials)
         duplicates = sorted(name for name, count in counts.items() if count > 1)
         if duplicates:
@@ -134,18 +139,19 @@ class AgentPool(Mapping[str, GwsClient]):
     def connector(self) -> aiohttp.TCPConnector:
         """The connection pool every agent's session shares."""
         if self._connector is None:
-            raise RuntimeError("the pool is not open: use 'async with AgentPool(...)'")
+            raise ClientStateError("the pool is not open: use 'async with AgentPool(...)'")
         return self._connector
 
     async def open(self) -> None:
         """Log every agent in, ``concurrency`` at a time, and subscribe each to ``topics``.
 
         Raises :class:`AgentLoginError` for the first agent that fails; the agents
-        already logged in are logged out and everything is closed first.
+        already logged in are logged out and everything is closed first. A pool is opened
+        once: a second ``open()`` raises :class:`ClientStateError`.
         """
         if self._connector is not None or self._closed:
-            raise RuntimeError("an AgentPool can be opened once")
-        self._connector = aiohttp.TCPConnector(limit=self._limit)
+            raise ClientStateError("an AgentPool can be opened once")
+        self._connector = aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl)
         gate = asyncio.Semaphore(self._concurrency)
 
         async def login(name: str, password: str) -> None:

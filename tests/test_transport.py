@@ -13,6 +13,7 @@ from aioresponses import CallbackResult
 from yarl import URL
 
 from gws_async import (
+    AuthenticationError,
     CsrfTokenError,
     GwsApiError,
     GwsClient,
@@ -171,3 +172,82 @@ async def test_callback_sees_json_content(mock_gws: GwsClient, mock: RestMock) -
     mock.post(f"{API}/me/workbins/wb?agentGroup=G", callback=record)
     await mock_gws.workbins.add_to_group("wb", "i", agent_group="G")
     assert seen == [{"operationName": "AddInteraction", "id": "i"}]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Authorization",
+        "authorization",
+        "Proxy-Authorization",
+        "Cookie",
+        "Host",
+        "Content-Length",
+        "Content-Type",
+        "Transfer-Encoding",
+        "Connection",
+        "TE",
+        "Upgrade",
+        "X Bad",
+        "X-Token\r\nX-Injected",
+    ],
+)
+async def test_a_csrf_header_name_that_is_not_a_plain_custom_header_is_refused(
+    mock: RestMock, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    evil = {"X-CSRF-HEADER": name, "X-CSRF-TOKEN": "Basic ZXZpbDpldmls"}
+    mock.get(f"{API}/me", payload=ME, headers=evil)
+    mock.post(f"{API}/me/workbins/{WB}", payload={"status": 0})
+    async with GwsClient(BASE, "agent1", PASSWORD) as gws:
+        await gws.workbins.unsubscribe(WB)
+    (call,) = mock.sent("POST", f"{API}/me/workbins/{WB}")
+    sent = call.kwargs["headers"]
+    expected = "Basic " + base64.b64encode(f"agent1:{PASSWORD}".encode()).decode()
+    assert sent["Authorization"] == expected
+    assert "Basic ZXZpbDpldmls" not in sent.values()
+    assert "not a plain custom header" in caplog.text
+
+
+async def test_a_csrf_token_that_is_not_a_header_value_is_refused(mock: RestMock) -> None:
+    # aiohttp's mock headers refuse a raw newline; check the transport's own rule directly.
+    mock.get(f"{API}/me", payload=ME, headers=CSRF)
+    async with GwsClient(BASE, "agent1", PASSWORD) as gws:
+        transport = gws._transport
+        generation = transport.login_generation
+        transport.learn_csrf({"X-CSRF-TOKEN": "tok\r\nX-Evil: 1"}, generation)
+        assert transport.csrf_headers() == {"X-CSRF-TOKEN": "tok-1"}
+
+
+async def test_csrf_is_learned_only_from_the_configured_origin(mock_gws: GwsClient) -> None:
+    transport = mock_gws._transport
+    generation = transport.login_generation
+    other = {"X-CSRF-HEADER": "X-Other", "X-CSRF-TOKEN": "other-token"}
+    transport.learn_csrf(other, generation, URL("http://10.0.0.6:8090/api/v2/me"))
+    transport.learn_csrf(other, generation, URL("https://10.0.0.5:8090/api/v2/me"))
+    assert transport.csrf_headers() == {"X-CSRF-TOKEN": "tok-1"}
+    transport.learn_csrf(other, generation, URL(f"{API}/me/workbins"))
+    assert transport.csrf_headers() == {"X-Other": "other-token"}
+
+
+async def test_a_raw_download_logs_in_again_after_a_401(
+    mock_gws: GwsClient, mock: RestMock
+) -> None:
+    url = f"{API}/me/interactions/i1/attachments/a1"
+    mock.get(url, status=401, body="")
+    mock.get(f"{API}/me", payload=ME, headers={**CSRF, "X-CSRF-TOKEN": "tok-2"})
+    mock.get(url, body=b"%PDF-1.4", content_type="application/pdf")
+    content = await mock_gws.interactions.attachments.download("i1", "a1")
+    assert content.data == b"%PDF-1.4"
+    assert len(mock.sent("GET", url)) == 2
+    assert len(mock.sent("GET", f"{API}/me")) == 2
+    assert mock_gws._transport.csrf_headers() == {"X-CSRF-TOKEN": "tok-2"}
+
+
+async def test_a_raw_download_refused_twice_raises(mock_gws: GwsClient, mock: RestMock) -> None:
+    url = f"{API}/me/interactions/i1/attachments/a1"
+    mock.get(url, status=401, body="")
+    mock.get(f"{API}/me", payload=ME, headers=CSRF)
+    mock.get(url, status=401, body="")
+    with pytest.raises(AuthenticationError, match="GetAttachment"):
+        await mock_gws.interactions.attachments.download("i1", "a1")
+    assert len(mock.sent("GET", url)) == 2

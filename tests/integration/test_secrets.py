@@ -22,6 +22,7 @@ import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -34,6 +35,7 @@ from gws_async import (
     Topic,
     WorkbinStateChangeMessage,
 )
+from gws_async.pool import AgentLoginError, AgentPool
 from gws_async.simulator import GwsSimulator
 from gws_async.simulator._state import SimAgent
 
@@ -215,3 +217,58 @@ async def test_turning_tls_verification_off_is_explicit_and_logged(
         assert gws.user is not None
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert any("TLS certificate verification is disabled" in r.getMessage() for r in warnings)
+
+
+async def test_a_tls_failure_leaves_no_secret_in_the_error_chain(https_sim: str) -> None:
+    with pytest.raises(GwsConnectionError) as info:
+        async with GwsClient(https_sim, "agent1", "password1"):
+            pass
+    todo: list[BaseException] = [info.value]
+    seen: list[str] = []
+    while todo:
+        err = todo.pop()
+        values = [*err.args, *vars(err).values()]
+        seen += [repr(err), str(err), *map(repr, values)]
+        todo += [v for v in values if isinstance(v, BaseException) and v is not err]
+        todo += [e for e in (err.__cause__, err.__context__) if e is not None]
+    text = "\n".join(seen)
+    assert "certificate" in text.lower()
+    for secret in ("password1", base64.b64encode(b"agent1:password1").decode()):
+        assert secret not in text
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_ssl_is_honoured_with_an_injected_session(
+    https_sim: str, certificate: tuple[Path, Path], trusted: bool
+) -> None:
+    """REST and the Bayeux long-poll both use ``ssl=``, whatever the session's default."""
+    ssl_option: ssl.SSLContext | bool = (
+        ssl.create_default_context(cafile=str(certificate[0])) if trusted else False
+    )
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        async with GwsClient(
+            https_sim, "agent1", "password1", session=session, ssl=ssl_option
+        ) as gws:
+            await gws.subscribe(Topic.WORKBINS)  # the Bayeux requests too
+            assert gws.stats.handshakes == 1
+            assert gws.user is not None
+        assert not session.closed
+
+
+async def test_an_injected_session_still_verifies_tls_by_default(https_sim: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(GwsConnectionError, match=r"(?i)certificate"):
+            async with GwsClient(https_sim, "agent1", "password1", session=session):
+                pass
+
+
+async def test_an_agent_pool_honours_ssl(https_sim: str, certificate: tuple[Path, Path]) -> None:
+    trust = ssl.create_default_context(cafile=str(certificate[0]))
+    agents = [("agent1", "password1"), ("agent2", "password2")]
+    async with AgentPool(https_sim, agents, ssl=trust, topics=[Topic.WORKBINS]) as pool:
+        assert sorted(pool) == ["agent1", "agent2"]
+        for client in pool.values():
+            assert client.stats.handshakes == 1  # the Bayeux session too, over TLS
+    with pytest.raises(AgentLoginError, match="agent1"):
+        async with AgentPool(https_sim, agents[:1]):
+            pass
