@@ -14,6 +14,7 @@ from gws_async import (
     GwsClient,
     GwsError,
     NotFoundError,
+    _transport,
 )
 from tests.conftest import API, BASE, CSRF, RestMock
 
@@ -87,7 +88,10 @@ async def test_requests_go_under_the_context_path(mock: RestMock) -> None:
             await gws.workbins.list()
 
 
-def test_plain_http_warns_once_per_origin(caplog: pytest.LogCaptureFixture) -> None:
+def test_plain_http_warns_once_per_origin(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_transport, "_warned_plain_http", set())  # once per process
     caplog.set_level(logging.WARNING, logger="gws_async.http")
     for _ in range(2):
         GwsClient("http://192.0.2.10:8090", "agent1", PASSWORD)

@@ -208,6 +208,18 @@ async def test_a_redirect_to_another_origin_is_not_followed(server: Server, othe
     assert_no_secret(error)
 
 
+async def test_a_redirected_download_is_refused(server: Server, other: Server) -> None:
+    async def away(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPMovedPermanently(f"{other.url}/file.pdf")
+
+    server.routes[("GET", "/api/v2/me/interactions/i1/attachments/a1")] = away
+    async with GwsClient(server.url, USER, PASSWORD) as gws:
+        with pytest.raises(UnexpectedRedirectError, match="GetAttachment: GET") as info:
+            await gws.interactions.attachments.download("i1", "a1")
+    assert info.value.location == other.url
+    assert other.seen == []
+
+
 async def test_a_redirect_target_cannot_set_the_csrf_header_name(
     server: Server, other: Server
 ) -> None:
