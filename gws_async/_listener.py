@@ -6,6 +6,12 @@ hands its data messages, with their deadline, to :meth:`Listener._on_batch`, whi
 each one and publishes it to the :class:`~gws_async._streams.EventHub`, which hands it to
 every matching stream and waiter. Each step hands forward; none calls back up.
 
+Before decoding, a data message is dropped (and counted in :class:`ListenerStats`) when its
+channel matches no subscription, or when its Bayeux ``id`` was already handed out on that
+channel within the last :data:`DEDUP_WINDOW` messages. Warnings that bad input could repeat
+without end (undecoded notifications, those drops) are logged in full the first time for
+each kind, then summed up at most every :data:`LOG_SUMMARY_PERIOD` seconds.
+
 Higher layers that must act when the server forgot the Bayeux session (the workbins
 resource subscribes its workbins again) register with :attr:`Listener.on_session_renewed`.
 """
@@ -14,9 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from ._backoff import Backoff
 from ._exceptions import ClientStateError, GwsError
@@ -27,15 +35,36 @@ from .events import (
     ConnectionLost,
     GwsEvent,
     ListenerConnected,
+    ListenerStopped,
     Reconnected,
     UnknownEvent,
     decode_event,
 )
 from .topics import DEFAULT_TOPICS
 
-__all__ = ["Listener", "ListenerStats", "SessionRenewedHook"]
+__all__ = [
+    "DEDUP_WINDOW",
+    "LOG_SUMMARY_PERIOD",
+    "Listener",
+    "ListenerStats",
+    "RecentIds",
+    "SessionRenewedHook",
+    "channel_subscribed",
+]
 
 log = logging.getLogger("gws_async.events")
+
+DEDUP_WINDOW: Final = 1000
+"""How many recent data message ids the listener remembers to drop a repeated one."""
+
+LOG_SUMMARY_PERIOD: float = 60.0
+"""Seconds between two summaries of a repeated warning (each kind is logged once in full)."""
+
+# Kinds of a warning remembered at most; later new kinds are counted together, so a server
+# inventing a new channel or type per message cannot grow the listener's memory.
+_MAX_KINDS: Final = 256
+_OTHER: Final = "other kinds"
+_ABSENT: Final = object()
 
 E = TypeVar("E", bound=GwsEvent)
 
@@ -63,6 +92,85 @@ class ListenerStats:
     """Events waiting in the streams' buffers (the queue depth)."""
     dropped_events: int
     """Events dropped because a stream's consumer fell behind (see ``OverflowPolicy``)."""
+    duplicate_messages: int = 0
+    """Data messages dropped because their Bayeux ``id`` came already on their channel
+    (among the last :data:`DEDUP_WINDOW`)."""
+    unsubscribed_messages: int = 0
+    """Data messages dropped because their channel matches no subscription."""
+
+
+class RecentIds:
+    """The ids of the last ``size`` data messages, with their channel, to tell a repeat.
+
+    A message without an ``id`` (or with one that is neither text nor a number) is never
+    judged a repeat: dropping it could lose data.
+    """
+
+    __slots__ = ("_ids", "_size")
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("the window must hold at least one id")
+        self._size = size
+        self._ids: OrderedDict[str | int, Any] = OrderedDict()
+
+    def seen(self, mid: Any, channel: Any) -> bool:
+        """True when ``mid`` came already on ``channel`` within the window; else remember it."""
+        if not isinstance(mid, (str, int)) or isinstance(mid, bool):
+            return False
+        ids = self._ids
+        previous = ids.get(mid, _ABSENT)
+        if previous is not _ABSENT and previous == channel:
+            return True
+        ids[mid] = channel
+        if len(ids) > self._size:
+            ids.popitem(last=False)
+        return False
+
+    def clear(self) -> None:
+        """Forget every id (a new Bayeux session may number its messages from scratch)."""
+        self._ids.clear()
+
+
+class _Reports:
+    """One warning that bad input could repeat for ever: the first of each kind is logged
+    in full, later ones at DEBUG, and counted in a summary logged at most every
+    :data:`LOG_SUMMARY_PERIOD` seconds (when the next one comes, or at :meth:`flush`)."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._kinds: set[str] = set()
+        self._counts: dict[str, int] = {}
+        self._since: float | None = None
+
+    def report(self, kind: str, message: str, *args: Any) -> None:
+        if kind not in self._kinds:
+            if len(self._kinds) < _MAX_KINDS:
+                self._kinds.add(kind)
+                log.warning(message, *args)
+                return
+            kind = _OTHER
+        log.debug(message, *args)
+        self._counts[kind] = self._counts.get(kind, 0) + 1
+        now = time.monotonic()
+        if self._since is None:
+            self._since = now
+        elif now - self._since >= LOG_SUMMARY_PERIOD:
+            self.flush()
+
+    def flush(self) -> None:
+        """Log the summary of what was counted since the last one, if anything."""
+        if not self._counts:
+            return
+        counts = sorted(self._counts.items(), key=lambda item: -item[1])
+        total = sum(self._counts.values())
+        details = ", ".join(f"{count} {kind}" for kind, count in counts[:5])
+        if len(counts) > 5:
+            details += f" and {len(counts) - 5} more kind(s)"
+        elapsed = time.monotonic() - (self._since or 0.0)
+        log.warning("%d more %s in the last %.0f s: %s", total, self._what, elapsed, details)
+        self._counts.clear()
+        self._since = None
 
 
 class Listener:
@@ -75,6 +183,8 @@ class Listener:
         overflow: each stream's default overflow policy.
         backoff: the Bayeux client's retry delays.
         network_allowance: added to the advised long-poll timeout.
+        dedup_window: how many recent data message ids are remembered to drop a repeated
+            one (:data:`DEDUP_WINDOW`, 1000, by default).
     """
 
     def __init__(
@@ -85,6 +195,7 @@ class Listener:
         overflow: OverflowPolicy = "drop_oldest",
         backoff: Backoff | None = None,
         network_allowance: float = 10.0,
+        dedup_window: int = DEDUP_WINDOW,
     ) -> None:
         if overflow not in OVERFLOW_POLICIES:
             raise ValueError(f"overflow must be one of {', '.join(OVERFLOW_POLICIES)}")
@@ -104,6 +215,13 @@ class Listener:
         self._lost_at: float | None = None
         self._handshakes_at_loss = 0
         self._ever_connected = False
+        self._recent_ids = RecentIds(dedup_window)
+        self._ids_session: str | None = None  # the clientId the remembered ids came from
+        self._duplicates = 0
+        self._unsubscribed = 0
+        self._undecoded_log = _Reports("undecoded notification(s)")
+        self._duplicate_log = _Reports("repeated data message(s) dropped")
+        self._unsubscribed_log = _Reports("data message(s) on unsubscribed channels dropped")
 
     @property
     def bayeux(self) -> BayeuxClient | None:
@@ -151,6 +269,8 @@ class Listener:
         if self._bayeux is not None:
             await self._bayeux.close()
         self.hub.close()
+        for reports in (self._undecoded_log, self._duplicate_log, self._unsubscribed_log):
+            reports.flush()
 
     # -- consumers ------------------------------------------------------------------------
 
@@ -212,23 +332,71 @@ class Listener:
             streams=self.hub.stream_count,
             buffered=self.hub.buffered,
             dropped_events=self.hub.dropped,
+            duplicate_messages=self._duplicates,
+            unsubscribed_messages=self._unsubscribed,
         )
 
     # -- from the Bayeux client -----------------------------------------------------------
 
     async def _on_batch(self, messages: list[Message], deadline: float) -> None:
+        bayeux = self._bayeux
+        subscriptions = bayeux.subscriptions if bayeux is not None else frozenset()
+        if bayeux is not None and bayeux.client_id != self._ids_session:
+            self._recent_ids.clear()  # a new session may number its messages from scratch
+            self._ids_session = bayeux.client_id
+        recent = self._recent_ids
         publish = self.hub.publish
         for message in messages:
             channel = message.get("channel")
-            topic = channel if isinstance(channel, str) else ""
+            if isinstance(channel, str):
+                if channel not in subscriptions and not channel_subscribed(channel, subscriptions):
+                    self._drop_unsubscribed(channel)
+                    continue
+                topic = channel
+            else:  # malformed: kept, as an UnknownEvent on no topic
+                topic = ""
+            if recent.seen(message.get("id"), channel):
+                self._drop_repeated(message)
+                continue
             event = decode_event(topic, message.get("data"))
             if isinstance(event, UnknownEvent):
-                log.warning(
-                    "undecoded notification on %r: %s", topic, event.error or "unknown type"
-                )
+                self._report_undecoded(topic, event)
             await publish(event, deadline=deadline)
 
+    def _drop_unsubscribed(self, channel: str) -> None:
+        self._unsubscribed += 1
+        self._unsubscribed_log.report(
+            channel, "data message on %r dropped: the channel is not subscribed", channel
+        )
+
+    def _drop_repeated(self, message: Message) -> None:
+        self._duplicates += 1
+        self._duplicate_log.report(
+            "repeated",
+            "repeated Bayeux message id %r on %r dropped (the last %d ids are remembered)",
+            message.get("id"),
+            message.get("channel"),
+            self._recent_ids._size,
+        )
+
+    def _report_undecoded(self, topic: str, event: UnknownEvent) -> None:
+        error = event.error
+        # The kind leaves out the details (field paths, sizes) that vary from one to the next.
+        kind = error.split(":", 1)[0] if error else f"unknown type {event.message_type!r}"
+        self._undecoded_log.report(
+            f"on {topic!r}: {kind}",
+            "undecoded notification on %r: %s",
+            topic,
+            error or f"unknown type {event.message_type!r}",
+        )
+
     async def _on_failure(self, exc: BaseException) -> None:
+        # Said on the streams before they end, so a consumer learns why it stopped.
+        bayeux = self._bayeux
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + bayeux.dispatch_budget if bayeux is not None else None
+        stopped = ListenerStopped.create(cause=f"{type(exc).__name__}: {exc}")
+        await self.hub.publish(stopped, deadline=deadline)
         self.hub.close(exc)
 
     async def _on_connection_change(self, connected: bool, cause: BaseException | None) -> None:
@@ -267,6 +435,25 @@ class Listener:
             except Exception:
                 # Reconnected must still be published, whatever a hook does.
                 log.exception("a session-renewed hook failed")
+
+
+def channel_subscribed(channel: str, subscriptions: Collection[str]) -> bool:
+    """Whether a subscription matches ``channel``: the same name, ``/a/*`` (one more
+    segment) or ``/a/**`` (any number more). A ``/service/`` channel counts as subscribed:
+    it cannot be, and carries the answers to the client's own publishes."""
+    if channel in subscriptions or channel.startswith("/service/"):
+        return True
+    for pattern in subscriptions:
+        if pattern.endswith("/**"):
+            prefix = pattern[:-2]
+            if channel.startswith(prefix) and len(channel) > len(prefix):
+                return True
+        elif pattern.endswith("/*"):
+            prefix = pattern[:-1]
+            rest = channel[len(prefix) :]
+            if channel.startswith(prefix) and rest and "/" not in rest:
+                return True
+    return False
 
 
 def _topics_of(types: tuple[type[Any], ...]) -> tuple[str, ...]:
