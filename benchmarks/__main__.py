@@ -28,6 +28,34 @@ SESSIONS_DEFAULT = (200, 1000)  # sessions per client process in the many-sessio
 SESSIONS_QUICK = (20, 50)
 
 
+def _add_sessions_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the many-sessions measure."""
+    parser.add_argument(
+        "--sessions",
+        dest="session_counts",
+        type=int,
+        nargs="+",
+        default=list(SESSIONS_DEFAULT),
+        help="sessions held by one client process, one run each (default: 200 1000; "
+        "--quick: 20 50)",
+    )
+    parser.add_argument(
+        "--sessions-rate", type=float, default=10.0, help="messages/s per session (default 10)"
+    )
+    parser.add_argument(
+        "--sessions-seconds", type=float, default=20.0, help="measured seconds (default 20)"
+    )
+    parser.add_argument(
+        "--sessions-warmup", type=float, default=3.0, help="warm-up seconds (default 3)"
+    )
+    parser.add_argument(
+        "--sessions-configs",
+        default="default,fast,uvloop",
+        help="gws-async configurations beside the JS client: default (json, asyncio), fast "
+        "(orjson, asyncio), uvloop (orjson, uvloop; when installed and not --no-uvloop)",
+    )
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -72,30 +100,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--idle-seconds", type=float, default=5.0)
     parser.add_argument("--rest-seconds", type=float, default=3.0)
     parser.add_argument("--rest-concurrency", type=int, nargs="+", default=[1, 16])
-    parser.add_argument(
-        "--sessions",
-        dest="session_counts",
-        type=int,
-        nargs="+",
-        default=list(SESSIONS_DEFAULT),
-        help="sessions held by one client process, one run each (default: 200 1000; "
-        "--quick: 20 50)",
-    )
-    parser.add_argument(
-        "--sessions-rate", type=float, default=10.0, help="messages/s per session (default 10)"
-    )
-    parser.add_argument(
-        "--sessions-seconds", type=float, default=20.0, help="measured seconds (default 20)"
-    )
-    parser.add_argument(
-        "--sessions-warmup", type=float, default=3.0, help="warm-up seconds (default 3)"
-    )
-    parser.add_argument(
-        "--sessions-configs",
-        default="default,fast,uvloop",
-        help="gws-async configurations beside the JS client: default (json, asyncio), fast "
-        "(orjson, asyncio), uvloop (orjson, uvloop; when installed and not --no-uvloop)",
-    )
+    _add_sessions_options(parser)
     args = parser.parse_args(argv)
     args.only = [m.strip() for m in args.only.split(",") if m.strip()]
     unknown = set(args.only) - set(MEASURES)
@@ -110,6 +115,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         args.scale_seconds = min(args.scale_seconds, 5.0)
         args.idle_seconds = min(args.idle_seconds, 2.0)
         args.rest_seconds = min(args.rest_seconds, 1.0)
+    _check_sessions_options(parser, args)
+    return args
+
+
+def _check_sessions_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.quick:
         args.session_counts = (
             list(SESSIONS_QUICK)
             if args.session_counts == list(SESSIONS_DEFAULT)
@@ -121,7 +132,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     if set(configs) - {"default", "fast", "uvloop"}:
         parser.error(f"unknown configuration(s) in --sessions-configs: {args.sessions_configs}")
     args.sessions_configs = [c for c in configs if c != "uvloop" or args.uvloop]
-    return args
 
 
 def ensure_peers(measures: list[str]) -> None:
