@@ -16,6 +16,7 @@ from ._lifecycle import (
     ConnectionLost,
     ListenerConnected,
     ListenerEvent,
+    ListenerStopped,
     Reconnected,
 )
 from ._notifications import (
@@ -46,6 +47,7 @@ __all__ = [
     "InteractionStateMessage",
     "ListenerConnected",
     "ListenerEvent",
+    "ListenerStopped",
     "PasswordChangeError",
     "PasswordChangeSuccessful",
     "Reconnected",

@@ -13,6 +13,7 @@ __all__ = [
     "ConnectionLost",
     "ListenerConnected",
     "ListenerEvent",
+    "ListenerStopped",
     "Reconnected",
 ]
 
@@ -60,8 +61,19 @@ class Reconnected(ListenerEvent):
     so state should be re-read (see ``GwsClient.resync``)."""
 
 
+class ListenerStopped(ListenerEvent):
+    """The listener gave up and will not reconnect on its own: the server advised
+    ``reconnect: none``, refused a handshake, or refused the credentials several times in a
+    row (a changed password). The streams end right after it; the application decides
+    what to do (log in with new credentials, alert, exit)."""
+
+    cause: str
+    """Why, e.g. ``AuthenticationError: GetMe: GET /api/v2/me -> HTTP 401 ...``."""
+
+
 LIFECYCLE_EVENT_TYPES: Final[tuple[type[ListenerEvent], ...]] = (
     ListenerConnected,
     ConnectionLost,
     Reconnected,
+    ListenerStopped,
 )

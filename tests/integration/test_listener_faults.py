@@ -12,6 +12,7 @@ from gws_async import (
     GwsClient,
     GwsEvent,
     ListenerConnected,
+    ListenerStopped,
     Reconnected,
     StreamClosed,
     Topic,
@@ -63,7 +64,10 @@ async def test_reconnect_none_stops_the_listener_and_says_why(sim: GwsSimulator)
 
         with pytest.raises(StreamClosed, match="reconnect: none"):
             await asyncio.wait_for(drain(), 5)
-        assert [type(e) for e in seen] == [ConnectionLost]
+        assert [type(e) for e in seen] == [ConnectionLost, ListenerStopped]
+        stopped = seen[-1]
+        assert isinstance(stopped, ListenerStopped)
+        assert "reconnect: none" in stopped.cause
         assert gws.listener is not None
         assert not gws.listener.running
         assert not gws.stats.connected
