@@ -1,11 +1,18 @@
-"""Exponential backoff with jitter, reset after a success."""
+"""Exponential backoff with jitter, reset after a success, and a backoff wait that ends
+early once a server that was down is reachable again."""
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Final
 
-__all__ = ["Backoff"]
+__all__ = ["PROBE_EVERY", "Backoff", "sleep_until_back"]
+
+#: Seconds between two reachability probes while a refusing server is waited for: a
+#: restarted server is noticed within this long (plus one probe's time).
+PROBE_EVERY: Final = 0.25
 
 
 class Backoff:
@@ -41,3 +48,29 @@ class Backoff:
     def reset(self) -> None:
         """Forget past failures, after a success."""
         self.failures = 0
+
+
+async def sleep_until_back(
+    delay: float, probe: Callable[[], Awaitable[bool]], *, every: float = PROBE_EVERY
+) -> None:
+    """Sleep ``delay`` seconds, or less: return as soon as ``probe()`` says the server is
+    reachable after having said it was not.
+
+    ``probe`` is awaited at once and then every ``every`` seconds; it should be cheap (a
+    TCP connect, not a request). Only a change from unreachable to reachable ends the
+    wait early, so a server that accepts connections but answers badly (or hangs) still
+    gets the whole backoff.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + delay
+    seen_down = False
+    while (remaining := deadline - loop.time()) > 0:
+        next_probe = loop.time() + every
+        try:
+            reachable = await asyncio.wait_for(probe(), timeout=min(every, remaining))
+        except asyncio.TimeoutError:
+            reachable = False
+        if reachable and seen_down:
+            return
+        seen_down = seen_down or not reachable
+        await asyncio.sleep(max(0.0, min(next_probe, deadline) - loop.time()))
