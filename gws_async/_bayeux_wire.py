@@ -4,21 +4,41 @@ POSTed, its answer decoded and checked) over the caller's HTTP session."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 import ssl as ssl_module
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 from yarl import URL
 
 from . import _json
-from ._exceptions import GwsApiError, InvalidResponseError, connection_error, error_from_response
+from ._exceptions import (
+    BayeuxError,
+    GwsApiError,
+    GwsConnectionError,
+    InvalidResponseError,
+    connection_error,
+    error_from_response,
+)
 from ._json import decode_body
 from ._limits import DEFAULT_MAX_RESPONSE_SIZE, read_body
 
-__all__ = ["Advice", "BayeuxWire", "Extension", "Message"]
+__all__ = [
+    "Advice",
+    "BayeuxWire",
+    "Extension",
+    "Message",
+    "SessionLost",
+    "check_connect_reply",
+    "connect_message",
+    "handshake_message",
+    "reply_to",
+    "split_batch",
+]
 
 log = logging.getLogger("gws_async.bayeux")
 
@@ -47,35 +67,55 @@ class Extension:
         messages for an HTTP error answer, whose headers may matter too)."""
 
 
+#: Bounds on the server's advice, so that a broken or hostile server cannot park the client
+#: (an ``interval`` of a billion seconds), defeat the client-side timeout of a poll, or hold
+#: a slow consumer's events for ever (``maxInterval`` bounds the dispatch budget).
+MAX_INTERVAL: Final = 60.0
+MAX_TIMEOUT: Final = 180.0
+MAX_MAX_INTERVAL: Final = 300.0
+
+
 @dataclass(frozen=True)
 class Advice:
-    """The server's ``advice``: how and when to reconnect."""
+    """The server's ``advice``: how and when to reconnect.
+
+    Each number is taken only when it is finite and not negative, and is capped: at most
+    60 s for ``interval``, 180 s for ``timeout`` and 300 s for ``maxInterval``. Anything
+    else keeps the previous value.
+    """
 
     reconnect: str = "retry"
     interval: float = 0.0
-    """Seconds to wait before the next ``/meta/connect``."""
+    """Seconds to wait before the next ``/meta/connect`` (at most 60)."""
     timeout: float = 30.0
-    """Seconds the server may hold a ``/meta/connect``."""
+    """Seconds the server may hold a ``/meta/connect`` (at most 180)."""
     max_interval: float = 10.0
     """Seconds the server waits for the next ``/meta/connect`` before it expires the
-    session (CometD's default is 10 s)."""
+    session (CometD's default is 10 s; at most 300)."""
 
     def updated(self, raw: Any) -> Advice:
-        """A copy with the fields a server's ``advice`` object sets."""
+        """A copy with the fields a server's ``advice`` object sets, within the bounds."""
         if not isinstance(raw, dict):
             return self
         reconnect = raw.get("reconnect", self.reconnect)
         return Advice(
             reconnect=reconnect if reconnect in ("retry", "handshake", "none") else self.reconnect,
-            interval=_millis(raw.get("interval"), self.interval),
-            timeout=_millis(raw.get("timeout"), self.timeout),
-            max_interval=_millis(raw.get("maxInterval"), self.max_interval),
+            interval=_millis(raw.get("interval"), self.interval, MAX_INTERVAL),
+            timeout=_millis(raw.get("timeout"), self.timeout, MAX_TIMEOUT),
+            max_interval=_millis(raw.get("maxInterval"), self.max_interval, MAX_MAX_INTERVAL),
         )
 
 
-def _millis(value: Any, default: float) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return float(value) / 1000.0
+def _millis(value: Any, default: float, maximum: float) -> float:
+    # NaN and infinities reach us from lenient JSON ("Infinity") or from numbers beyond
+    # double range ("1e400"): refused like any other nonsense. An integer too large for a
+    # float is capped before it is converted.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = min(value, int(maximum * 1000))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value) / 1000.0
+        if math.isfinite(seconds) and seconds >= 0:
+            return min(seconds, maximum)
     return default
 
 
@@ -94,14 +134,33 @@ class BayeuxWire:
     ) -> None:
         self._session = session
         self.url = url
+        self._address: tuple[str, int] | None = None
         try:
-            self.path = URL(url).path or "/"
+            parsed = URL(url)
         except ValueError:
             self.path = "<invalid url>"
+        else:
+            self.path = parsed.path or "/"
+            if parsed.host is not None and parsed.port is not None:
+                self._address = (parsed.host, parsed.port)
         self._headers = dict(headers)
         self._extensions = list(extensions)
         self._ssl = ssl
         self._max_response_size = max_response_size
+
+    async def reachable(self) -> bool:
+        """Whether the endpoint's host accepts a TCP connection now (closed at once; no
+        request, no credentials): a cheap probe while waiting for a server to come back."""
+        if self._address is None:
+            return False
+        try:
+            _, writer = await asyncio.open_connection(*self._address)
+        except OSError:
+            return False
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return True
 
     async def post(self, messages: list[Message], *, timeout: float) -> list[Message]:
         """POST one batch through the extensions; the answer's messages, or the error."""
@@ -109,19 +168,34 @@ class BayeuxWire:
         for ext in self._extensions:
             await ext.outgoing(messages, headers)
         path = self.path
+        failure: GwsConnectionError | None = None
         try:
+            # GWS does not redirect its API: a redirect (maybe to another origin, maybe to
+            # plain http) is a failed answer, and our headers and body go nowhere else.
             async with self._session.post(
                 self.url,
                 data=_json.dumps(messages),
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 ssl=self._ssl,
+                allow_redirects=False,
             ) as resp:
                 body = await read_body(resp, self._max_response_size, "POST", path)
                 status = resp.status
                 response_headers = resp.headers
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            raise connection_error("POST", path, exc, timeout) from exc
+            failure = connection_error("POST", path, exc, timeout)
+        if failure is not None:
+            # Raised outside the handler, so neither __cause__ nor __context__ holds
+            # aiohttp's error: its request_info carries the Authorization header.
+            raise failure
+        if 300 <= status < 400:
+            raise GwsApiError(
+                "POST",
+                path,
+                status,
+                server_message="a redirect, not followed (GWS does not redirect its API)",
+            )
         decoded, text = decode_body(body)
         if status >= 300:
             # The hooks see an error's headers too: a 403 for a stale CSRF token carries
@@ -145,6 +219,71 @@ class BayeuxWire:
         return batch
 
 
+class SessionLost(Exception):
+    """The server no longer knows our clientId: handshake again."""
+
+    def __init__(self, cause: BaseException | None = None) -> None:
+        super().__init__(str(cause) if cause else "session lost")
+        self.cause = cause or BayeuxError(META_CONNECT, "402::session lost")
+
+
+def handshake_message(message_id: str) -> Message:
+    """A ``/meta/handshake`` for Bayeux 1.0 long-polling."""
+    return {
+        "channel": META_HANDSHAKE,
+        "version": "1.0",
+        "minimumVersion": "1.0",
+        "supportedConnectionTypes": ["long-polling"],
+        "id": message_id,
+    }
+
+
+def connect_message(client_id: str | None, message_id: str, *, first: bool) -> Message:
+    """A long-polling ``/meta/connect``; the ``first`` after a handshake asks to be
+    answered at once (like CometD's own clients), so "connected" is known without
+    waiting out a whole long-poll."""
+    message: Message = {
+        "channel": META_CONNECT,
+        "clientId": client_id,
+        "connectionType": "long-polling",
+        "id": message_id,
+    }
+    if first:
+        message["advice"] = {"timeout": 0}
+    return message
+
+
+def check_connect_reply(reply: Message, advice: Advice) -> None:
+    """Raise unless a ``/meta/connect`` reply (and the advice now in force) says: carry on.
+
+    Raises:
+        SessionLost: the server forgot the session (``402``) or advised a handshake.
+        BayeuxError: any other refusal, or ``reconnect: none``.
+    """
+    if reply.get("successful") is not True:
+        if is_unknown_client(reply):
+            raise SessionLost(BayeuxError(META_CONNECT, error_text(reply)))
+        raise BayeuxError(META_CONNECT, error_text(reply))
+    if advice.reconnect == "handshake":
+        raise SessionLost(BayeuxError(META_CONNECT, None, "the server advised handshake"))
+    if advice.reconnect == "none":
+        raise BayeuxError(META_CONNECT, None, "the server advised reconnect: none")
+
+
+def reply_to(message: Message, replies: list[Message]) -> Message:
+    """The reply to ``message`` among an answer's replies (by ``id``, else by channel).
+
+    Raises:
+        BayeuxError: the answer holds no reply to it.
+    """
+    for reply in replies:
+        if reply.get("id") == message["id"] or (
+            "id" not in reply and reply.get("channel") == message["channel"]
+        ):
+            return reply
+    raise BayeuxError(message["channel"], None, "the server sent no reply to this message")
+
+
 def is_unknown_client(reply: Message) -> bool:
     """Whether a reply says the server no longer knows the clientId (``402::...``)."""
     error = reply.get("error")
@@ -155,3 +294,19 @@ def error_text(reply: Message) -> str | None:
     """A reply's ``error`` field, if it is text."""
     error = reply.get("error")
     return error if isinstance(error, str) else None
+
+
+def split_batch(batch: list[Message]) -> tuple[list[Message], list[Message]]:
+    """An answer's messages as ``(replies, data)``: the replies to our requests (meta
+    channels, and a client publish's acknowledgement) apart from the data messages."""
+    replies: list[Message] = []
+    data: list[Message] = []
+    for message in batch:
+        channel = message.get("channel")
+        if isinstance(channel, str) and channel.startswith("/meta/"):
+            replies.append(message)
+        elif "data" in message or "successful" not in message:
+            data.append(message)
+        else:
+            replies.append(message)  # the reply to a client publish
+    return replies, data

@@ -13,7 +13,9 @@ What it does:
   network allowance);
 * ``402::...`` (unknown client) or ``reconnect: handshake``: handshakes again and
   re-subscribes every channel it was subscribed to;
-* connection errors: exponential backoff with jitter, reset after a success;
+* failures: backoff with jitter, ended early when a refusing server is back; bounded
+  advice and spaced empty answers, so a broken server cannot make it spin or park it
+  (see :mod:`gws_async._bayeux_pacing`); credentials refused 3 times in a row: it stops;
 * hands the data messages of each answer, in order, to ``on_batch`` with the deadline
   by which they must be handed over (before the server's ``maxInterval`` expires the
   session), or one by one to ``on_message``; a slow callback delays the next
@@ -24,7 +26,6 @@ What it does:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import ssl as ssl_module
@@ -35,8 +36,8 @@ from typing import Any
 import aiohttp
 
 from ._backoff import Backoff
+from ._bayeux_pacing import DEFAULT_MAX_AUTH_FAILURES, Pacing
 from ._bayeux_wire import (
-    META_CONNECT,
     META_DISCONNECT,
     META_HANDSHAKE,
     META_SUBSCRIBE,
@@ -45,8 +46,14 @@ from ._bayeux_wire import (
     BayeuxWire,
     Extension,
     Message,
+    SessionLost,
+    check_connect_reply,
+    connect_message,
     error_text,
+    handshake_message,
     is_unknown_client,
+    reply_to,
+    split_batch,
 )
 from ._exceptions import AuthenticationError, BayeuxError, GwsApiError, GwsConnectionError, GwsError
 from ._limits import DEFAULT_MAX_RESPONSE_SIZE
@@ -58,14 +65,6 @@ log = logging.getLogger("gws_async.bayeux")
 
 # close() promises to return within a second, whatever the server does.
 _DISCONNECT_TIMEOUT = 0.5
-
-
-class _SessionLost(Exception):
-    """The server no longer knows our clientId: handshake again."""
-
-    def __init__(self, cause: BaseException | None = None) -> None:
-        super().__init__(str(cause) if cause else "session lost")
-        self.cause = cause or BayeuxError(META_CONNECT, "402::session lost")
 
 
 class BayeuxClient:
@@ -87,8 +86,8 @@ class BayeuxClient:
         request_timeout: timeout of requests other than ``/meta/connect``.
         network_allowance: added to ``advice.timeout`` for the client-side timeout of a
             ``/meta/connect``, so a held poll is not cut short by the client.
-        on_failure: awaited once if the client gives up (``reconnect: none`` advice, or a
-            handshake refused by the server).
+        on_failure: awaited once if the client gives up (``reconnect: none`` advice, a
+            handshake refused by the server, or credentials refused too often).
         on_connection_change: awaited with ``(True, None)`` when ``/meta/connect`` starts
             succeeding and ``(False, cause)`` when it stops.
         on_unauthorized: awaited after an HTTP 401 to log in again; the client then
@@ -97,6 +96,9 @@ class BayeuxClient:
             applied even when the session was made with other settings.
         max_response_size: the largest decoded answer body accepted, in bytes (default
             32 MiB); a larger one is a failed answer (``ResponseTooLargeError``).
+        max_auth_failures: consecutive refused authentications (an HTTP 401 whose
+            re-login is refused too, or any 401 without ``on_unauthorized``) after which
+            the client stops with the :class:`AuthenticationError` (default 3).
     """
 
     def __init__(
@@ -116,6 +118,7 @@ class BayeuxClient:
         on_unauthorized: Callable[[], Awaitable[None]] | None = None,
         ssl: ssl_module.SSLContext | bool = True,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        max_auth_failures: int = DEFAULT_MAX_AUTH_FAILURES,
     ) -> None:
         self._session = session
         self.url = url
@@ -129,12 +132,15 @@ class BayeuxClient:
             ssl=ssl,
             max_response_size=max_response_size,
         )
-        self._backoff = backoff or Backoff()
+        self._pacing = Pacing(
+            backoff or Backoff(), self._wire.reachable, max_auth_failures=max_auth_failures
+        )
         self._request_timeout = request_timeout
         self._network_allowance = network_allowance
         self._on_failure = on_failure
         self._on_connection_change = on_connection_change
         self._on_unauthorized = on_unauthorized
+        self._data_received = 0
 
         self._ids = itertools.count(1)
         self._advice = Advice()
@@ -146,7 +152,6 @@ class BayeuxClient:
         self._loop_task: asyncio.Task[None] | None = None
         self._dispatch_lock = asyncio.Lock()
         self._stopped = asyncio.Event()
-        self._lost_streak = 0
         self._first_connect = True
         self._dispatch_deadline: float | None = None
         self.handshakes = 0
@@ -253,11 +258,15 @@ class BayeuxClient:
             return
         self._closing = True
         self._stopped.set()
-        task, self._loop_task = self._loop_task, None
+        task = self._loop_task
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            # asyncio.wait, not await task: a cancellation aimed at our caller (a timeout,
+            # a TaskGroup, Ctrl-C) must reach it, not be taken for the loop's own.
+            await asyncio.wait((task,))
+            self._loop_task = None
+            if not task.cancelled() and task.exception() is not None:
+                log.error("the Bayeux connect loop failed", exc_info=task.exception())
         client_id, self._client_id = self._client_id, None
         self._handshaken.clear()
         self._connected = False
@@ -265,7 +274,7 @@ class BayeuxClient:
             message = {"channel": META_DISCONNECT, "clientId": client_id, "id": self._next_id()}
             try:
                 await self._exchange([message], timeout=_DISCONNECT_TIMEOUT)
-            except (GwsError, asyncio.CancelledError):
+            except GwsError:
                 log.debug("disconnect not acknowledged; the server will expire the session")
 
     async def __aenter__(self) -> BayeuxClient:
@@ -288,13 +297,7 @@ class BayeuxClient:
     async def _handshake(self) -> None:
         self._handshaken.clear()
         self._client_id = None
-        message: Message = {
-            "channel": META_HANDSHAKE,
-            "version": "1.0",
-            "minimumVersion": "1.0",
-            "supportedConnectionTypes": ["long-polling"],
-            "id": self._next_id(),
-        }
+        message = handshake_message(self._next_id())
         reply = await self._request_reply(message, timeout=self._request_timeout)
         self._advice = self._advice.updated(reply.get("advice"))
         client_id = reply.get("clientId")
@@ -326,7 +329,7 @@ class BayeuxClient:
                 return reply
             if is_unknown_client(reply):
                 if not wait:
-                    raise _SessionLost(BayeuxError(channel, error_text(reply)))
+                    raise SessionLost(BayeuxError(channel, error_text(reply)))
                 if attempt == 1:
                     # The server dropped the session: let the connect loop handshake (which
                     # re-subscribes everything), then retry this request once.
@@ -358,13 +361,7 @@ class BayeuxClient:
         self._client_id = None
 
     async def _request_reply(self, message: Message, *, timeout: float) -> Message:
-        replies = await self._exchange([message], timeout=timeout)
-        for reply in replies:
-            if reply.get("id") == message["id"] or (
-                "id" not in reply and reply.get("channel") == message["channel"]
-            ):
-                return reply
-        raise BayeuxError(message["channel"], None, "the server sent no reply to this message")
+        return reply_to(message, await self._exchange([message], timeout=timeout))
 
     async def _connect_loop(self) -> None:
         while not self._closing:
@@ -374,48 +371,58 @@ class BayeuxClient:
                         await asyncio.sleep(self._advice.interval)
                     await self._handshake()
                     await self._resubscribe()
-                await self._connect_once()
-                self._backoff.reset()
-                self._lost_streak = 0
+                sent_at = asyncio.get_running_loop().time()
+                prompt = await self._connect_once()
+                self._pacing.succeeded()
                 await self._set_connected(True)
-                if self._advice.interval:
-                    await asyncio.sleep(self._advice.interval)
-            except _SessionLost as lost:
+                await self._pacing.after_answer(self._advice.interval, sent_at, prompt)
+            except SessionLost as lost:
                 self._session_lost()
                 await self._set_connected(False, lost.cause)
-                # A server that forgets every new session at once must not make us spin.
-                if self._lost_streak:
-                    await asyncio.sleep(self._backoff.next_delay())
-                self._lost_streak += 1
+                await self._pacing.after_session_lost()
             except AuthenticationError as exc:
                 await self._set_connected(False, exc)
-                await asyncio.sleep(self._backoff.next_delay())
-                if self._on_unauthorized is not None:
-                    try:
-                        await self._on_unauthorized()
-                    except GwsError as relogin_error:
-                        log.warning("log in again failed: %s", relogin_error)
-                        continue
-                self._session_lost()
+                if await self._unauthorized(exc):
+                    return
             except (GwsConnectionError, GwsApiError) as exc:
                 await self._set_connected(False, exc)
-                delay = self._backoff.next_delay()
-                log.warning("Bayeux request failed (%s); retrying in %.2f s", exc, delay)
-                await asyncio.sleep(delay)
+                await self._pacing.after_failure(exc)
             except BayeuxError as exc:
                 await self._set_connected(False, exc)
                 if self._advice.reconnect == "none":
                     await self._give_up(exc)
                     return
-                delay = self._backoff.next_delay()
-                log.warning("Bayeux protocol error (%s); retrying in %.2f s", exc, delay)
-                await asyncio.sleep(delay)
+                await self._pacing.after_failure(exc, "Bayeux protocol error")
             except Exception as exc:
                 # Whatever a server (or a bug of ours) does, the listener must not die
                 # silently: report it, back off, carry on.
                 log.exception("unexpected error in the Bayeux connect loop")
                 await self._set_connected(False, exc)
-                await asyncio.sleep(self._backoff.next_delay())
+                await self._pacing.after_failure(exc, "unexpected error")
+
+    async def _unauthorized(self, exc: AuthenticationError) -> bool:
+        """After an HTTP 401: back off, log in again; True once the client gave up because
+        the credentials were refused ``max_auth_failures`` times in a row."""
+        await asyncio.sleep(self._pacing.backoff.next_delay())
+        refused = exc
+        if self._on_unauthorized is not None:
+            try:
+                await self._on_unauthorized()
+            except AuthenticationError as relogin_error:
+                refused = relogin_error
+            except GwsError as relogin_error:
+                log.warning("log in again failed: %s", relogin_error)
+                return False
+            else:
+                self._session_lost()
+                return False
+        if self._pacing.credentials_refused(refused):
+            # A changed password: retrying it for ever would lock the account.
+            await self._give_up(refused)
+            return True
+        if self._on_unauthorized is None:
+            self._session_lost()
+        return False
 
     async def _set_connected(self, connected: bool, cause: BaseException | None = None) -> None:
         if connected == self._connected:
@@ -431,29 +438,18 @@ class BayeuxClient:
             except Exception:
                 log.exception("on_connection_change failed")
 
-    async def _connect_once(self) -> None:
-        message: Message = {
-            "channel": META_CONNECT,
-            "clientId": self._client_id,
-            "connectionType": "long-polling",
-            "id": self._next_id(),
-        }
-        if self._first_connect:
-            # Like CometD's own clients: the first connect is answered at once, so
-            # "connected" is known without waiting out a whole long-poll.
-            message["advice"] = {"timeout": 0}
-            self._first_connect = False
+    async def _connect_once(self) -> bool:
+        """One ``/meta/connect``; True if the next may leave at once (its answer brought
+        data, or it was the first connect, which the server answers at once)."""
+        first = self._first_connect
+        received = self._data_received
+        self._first_connect = False
+        message = connect_message(self._client_id, self._next_id(), first=first)
         timeout = self._advice.timeout + self._network_allowance
         reply = await self._request_reply(message, timeout=timeout)
         self._advice = self._advice.updated(reply.get("advice"))
-        if reply.get("successful") is not True:
-            if is_unknown_client(reply):
-                raise _SessionLost(BayeuxError(META_CONNECT, error_text(reply)))
-            raise BayeuxError(META_CONNECT, error_text(reply))
-        if self._advice.reconnect == "handshake":
-            raise _SessionLost(BayeuxError(META_CONNECT, None, "the server advised handshake"))
-        if self._advice.reconnect == "none":
-            raise BayeuxError(META_CONNECT, None, "the server advised reconnect: none")
+        check_connect_reply(reply, self._advice)
+        return first or self._data_received != received
 
     async def _give_up(self, exc: BaseException) -> None:
         log.error("Bayeux client stopped: %s", exc)
@@ -467,18 +463,9 @@ class BayeuxClient:
 
     async def _exchange(self, messages: list[Message], *, timeout: float) -> list[Message]:
         """POST one batch, hand its data messages forward, return its replies."""
-        batch = await self._wire.post(messages, timeout=timeout)
-        replies: list[Message] = []
-        data: list[Message] = []
-        for message in batch:
-            channel = message.get("channel")
-            if isinstance(channel, str) and channel.startswith("/meta/"):
-                replies.append(message)
-            elif "data" in message or "successful" not in message:
-                data.append(message)
-            else:
-                replies.append(message)  # the reply to a client publish
+        replies, data = split_batch(await self._wire.post(messages, timeout=timeout))
         if data:
+            self._data_received += len(data)
             deadline = asyncio.get_running_loop().time() + self.dispatch_budget
             await self._dispatch(data, deadline)
         return replies

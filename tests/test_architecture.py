@@ -18,7 +18,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "wire",
         ("gws_async._json", "gws_async._exceptions", "gws_async._backoff", "gws_async._limits"),
     ),
-    ("transport", ("gws_async._bayeux_wire", "gws_async.bayeux", "gws_async._transport")),
+    (
+        "transport",
+        (
+            "gws_async._bayeux_wire",
+            "gws_async._bayeux_pacing",
+            "gws_async.bayeux",
+            "gws_async._transport",
+        ),
+    ),
     (
         "meaning",
         (

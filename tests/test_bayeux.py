@@ -13,8 +13,9 @@ import pytest
 from aioresponses import CallbackResult
 from yarl import URL
 
-from gws_async import Backoff, BayeuxError
-from gws_async.bayeux import BayeuxClient, Extension, Message
+from gws_async import AuthenticationError, Backoff, BayeuxError
+from gws_async._bayeux_wire import MAX_INTERVAL, MAX_MAX_INTERVAL, MAX_TIMEOUT
+from gws_async.bayeux import Advice, BayeuxClient, Extension, Message
 from tests.conftest import Eventually, RestMock
 
 URL_ = "http://127.0.0.1:8090/api/v2/notifications"
@@ -27,7 +28,8 @@ class ScriptedServer:
         self.received: list[Message] = []
         self.headers: list[Mapping[str, str]] = []
         self.client_ids = 0
-        self.connect_script: list[Any] = []  # items: list of extra messages, Exception, str
+        # items: list of extra messages, Exception, str (an HTML body), int (an HTTP error)
+        self.connect_script: list[Any] = []
         self.subscribe_error: str | None = None
         self.hold = asyncio.Event()
 
@@ -57,6 +59,10 @@ class ScriptedServer:
                     raise step
                 if isinstance(step, str):
                     return CallbackResult(body=step, content_type="text/html")
+                if isinstance(step, int):
+                    return CallbackResult(
+                        status=step, payload={"statusCode": 3, "statusMessage": "refused"}
+                    )
                 if isinstance(step, dict):  # a whole custom connect reply
                     out.append({"channel": "/meta/connect", "id": msg["id"], **step})
                     continue
@@ -302,3 +308,84 @@ async def test_failing_callback_does_not_stop_the_listener(
     server.connect_script = [[data("/a", 1), data("/a", 2)], [data("/a", 3)]]
     async with BayeuxClient(session, URL_, on_message=on_message):
         await eventually(lambda: got == [2, 3], timeout=2.0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            {"interval": 1e12, "timeout": 1e12, "maxInterval": 1e12},
+            (MAX_INTERVAL, MAX_TIMEOUT, MAX_MAX_INTERVAL),
+        ),
+        ({"interval": 10**400, "timeout": 10**400}, (MAX_INTERVAL, MAX_TIMEOUT, 10.0)),
+        ({"interval": float("inf"), "timeout": float("nan")}, (0.0, 30.0, 10.0)),
+        ({"interval": -1, "timeout": "5", "maxInterval": True}, (0.0, 30.0, 10.0)),
+        ({"interval": 250, "timeout": 45000, "maxInterval": 20000}, (0.25, 45.0, 20.0)),
+    ],
+    ids=["huge", "huge-int", "non-finite", "nonsense", "sane"],
+)
+def test_advice_is_bounded_and_refuses_what_is_not_a_finite_number(
+    raw: dict[str, Any], expected: tuple[float, float, float]
+) -> None:
+    advice = Advice().updated(raw)
+    assert (advice.interval, advice.timeout, advice.max_interval) == expected
+    assert MAX_INTERVAL <= 120  # "a minute or two"
+    assert MAX_TIMEOUT <= 300  # "a few minutes"
+
+
+async def test_refused_credentials_stop_the_client_after_max_auth_failures(
+    server: ScriptedServer, session: aiohttp.ClientSession, eventually: Eventually
+) -> None:
+    relogins = 0
+    failures: list[BaseException] = []
+
+    async def relogin() -> None:
+        nonlocal relogins
+        relogins += 1
+        raise AuthenticationError("GET", "/api/v2/me", 401, operation="GetMe")
+
+    async def on_failure(exc: BaseException) -> None:
+        failures.append(exc)
+
+    server.connect_script = [[], *[401] * 10]
+    client = BayeuxClient(
+        session,
+        URL_,
+        backoff=fast_backoff(),
+        on_unauthorized=relogin,
+        on_failure=on_failure,
+        max_auth_failures=2,
+    )
+    await client.start()
+    await eventually(lambda: bool(failures), timeout=2.0)
+    await asyncio.sleep(0.1)
+    assert relogins == 2
+    assert len(server.of("/meta/connect")) == 3  # one good, two refused, then no more
+    assert failures == [client.failure]
+    assert isinstance(client.failure, AuthenticationError)
+    assert client.failure.operation == "GetMe"
+    assert not client.running
+    await client.close()
+
+
+async def test_a_successful_relogin_or_connect_resets_the_count(
+    server: ScriptedServer, session: aiohttp.ClientSession, eventually: Eventually
+) -> None:
+    refuse = [True, True, False, True, True, False]
+    relogins = 0
+
+    async def relogin() -> None:
+        nonlocal relogins
+        relogins += 1
+        if refuse.pop(0):
+            raise AuthenticationError("GET", "/api/v2/me", 401)
+
+    # 401, 401 (refused twice), then accepted; then a success resets; then twice more.
+    server.connect_script = [[], 401, 401, 401, [], [], 401, 401, 401, []]
+    client = BayeuxClient(
+        session, URL_, backoff=fast_backoff(), on_unauthorized=relogin, max_auth_failures=3
+    )
+    async with client:
+        await eventually(lambda: relogins == 6 and client.connected, timeout=3.0)
+        assert client.failure is None
+        assert client.running
