@@ -1,8 +1,11 @@
 """Resource models shared by CometD notifications and REST results.
 
 Only identifiers are required. Every other field is optional, so a notification that
-leaves a field out still validates; a field that is present with the wrong type does not.
-GWS writes explicit ``null`` for empty values (see the workbin samples), so list and map
+leaves a field out still validates. Identifiers (:data:`~gws_async._base.Id`) must be JSON
+strings; other values are converted where nothing is lost (see
+:class:`~gws_async._base.GwsModel`), and a field that still has the wrong type fails
+validation (the event decoder then leaves that field out, see ``decode_event``). GWS
+writes explicit ``null`` for empty values (see the workbin samples), so list and map
 fields read ``null`` as empty rather than rejecting it.
 """
 
@@ -16,12 +19,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     ValidatorFunctionWrapHandler,
     WrapValidator,
 )
 from pydantic.alias_generators import to_camel, to_pascal
 
-from gws_async._base import GwsModel
+from gws_async._base import GwsModel, Id
 
 __all__ = [
     "ActorInfo",
@@ -77,11 +81,12 @@ def _user_data(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     return handler(value)
 
 
-UserData = Annotated[dict[str, Any], WrapValidator(_user_data)]
+# Keys are not converted: in a mapping from Python, 1 and "1" would become one key.
+UserData = Annotated[dict[Annotated[str, Strict()], Any], WrapValidator(_user_data)]
 """Attached data (``userData``): any JSON values by key; ``null`` reads as ``{}``.
 
 A ``dict`` is taken as a shallow copy without checking its keys one by one (the keys of
-a JSON object are always strings)."""
+a JSON object are always strings); the keys of another mapping must be strings."""
 
 
 class UserState(GwsModel):
@@ -107,7 +112,7 @@ class Country(GwsModel):
 class Device(GwsModel):
     """A voice device and the agent's state on it."""
 
-    id: str
+    id: Id
     device_state: str | None = None
     user_state: UserState | None = None
     do_not_disturb: str | None = None
@@ -136,7 +141,7 @@ class ChannelState(GwsModel):
     """An agent's state on one multimedia channel (``chat``, ``email``, ...)."""
 
     # Absent from the spec's DND sample, which applies to every channel.
-    channel: str | None = None
+    channel: Id | None = None
     user_state: UserState | None = None
     dnd_state: str | None = None
 
@@ -157,7 +162,7 @@ class ParticipantInfo(GwsModel):
 class Call(GwsModel):
     """A voice call, as carried by ``CallStateChangeMessage`` and ``/me/calls``."""
 
-    id: str
+    id: Id
     state: str | None = None
     call_uuid: str | None = None
     device_uri: str | None = None
@@ -177,7 +182,7 @@ class Call(GwsModel):
 class EmailAttachment(GwsModel):
     """One attachment of an e-mail interaction."""
 
-    id: str
+    id: Id
     name: str | None = None
     # The spec only shows a placeholder; a byte count may come as a number or a string.
     size: int | str | None = None
@@ -252,7 +257,7 @@ class ChatNotification(GwsModel):
 class WorkbinInteraction(GwsModel):
     """An interaction held in a workbin (the ``*StateResourceV2`` payload)."""
 
-    id: str
+    id: Id
     state: str | None = None
     capabilities: StrList = Field(default_factory=list)
     chat_type: str | None = None
@@ -267,7 +272,7 @@ class WorkbinInteraction(GwsModel):
 class Workitem(GwsModel):
     """The workitem of a ``WorkitemStateChangeMessage``."""
 
-    id: str
+    id: Id
     state: str | None = None
     capabilities: StrList = Field(default_factory=list)
     user_data: UserData = Field(default_factory=dict)
@@ -303,7 +308,7 @@ class ReasonInfo(GwsModel):
 class NotificationInteraction(GwsModel):
     """The ``interaction`` of a ``workbinNotificationResource``."""
 
-    id: str
+    id: Id
     channel: str | None = None
     state: str | None = None
     interaction_type: str | None = None
@@ -321,7 +326,7 @@ class Interaction(GwsModel):
     """A multimedia interaction (``GET /interactions/{id}``, ``/me/interactions?fields=*``):
     the same shape as an ``InteractionStateMessage``."""
 
-    id: str
+    id: Id
     # The media ("email", "chat"), not a Bayeux channel.
     channel: str | None = None
     state: str | None = None

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ._base import GwsModel
+from ._base import GwsModel, Id
 from .models import Interaction
 
 __all__ = [
@@ -68,7 +68,7 @@ class User(GwsModel):
 class WorkbinType(GwsModel):
     """One workbin the agent can use, from ``GetWorkbinTypesInfo``."""
 
-    workbin_id: str
+    workbin_id: Id
     workbin_name: str | None = None
     view_name: str | None = None
     active: int | None = None
@@ -82,7 +82,7 @@ class WorkbinItem(GwsModel):
     every other key (user data) stays reachable in ``model_extra`` and :attr:`properties`.
     """
 
-    interaction_id: str = Field(alias="InteractionId")
+    interaction_id: Id = Field(alias="InteractionId")
     media_type: str | None = Field(default=None, alias="MediaType")
     workbin: str | None = Field(default=None, alias="Workbin")
     workbin_agent_id: str | None = Field(default=None, alias="WorkbinAgentId")
@@ -104,7 +104,7 @@ class WorkbinItem(GwsModel):
 class Skill(GwsModel):
     """A contact center skill (``/skills``), or one assigned to a user with its ``level``."""
 
-    id: str
+    id: Id
     name: str | None = None
     description: str | None = None
     level: str | None = None
@@ -114,7 +114,7 @@ class Skill(GwsModel):
 class Contact(GwsModel):
     """An entry of ``/contacts``: a user, a queue or a custom contact (``type``)."""
 
-    id: str
+    id: Id
     name: str | None = None
     type: str | None = None
     phone_number: str | None = None
@@ -133,7 +133,7 @@ class Contact(GwsModel):
 class Feature(GwsModel):
     """A feature of the system or of the contact center (``/features``)."""
 
-    id: str
+    id: Id
     display_name: str | None = None
     description: str | None = None
     uri: str | None = None
@@ -142,7 +142,7 @@ class Feature(GwsModel):
 class SettingsGroup(GwsModel):
     """One settings group listed by ``GET /settings``."""
 
-    uri: str
+    uri: Id
     display_name: str | None = None
 
     @property
@@ -162,7 +162,7 @@ class GeneralSettings(GwsModel):
 class AgentStateDefinition(GwsModel):
     """An agent state of ``/settings/agent-states``, identified by ``operation_name``."""
 
-    operation_name: str
+    operation_name: Id
     display_name: str | None = None
     state: str | None = None
     id: str | None = None
@@ -173,7 +173,7 @@ class AgentStateDefinition(GwsModel):
 class RoutingTemplate(GwsModel):
     """A routing template of ``/system/routing-templates``."""
 
-    id: str
+    id: Id
     name: str | None = None
     description: str | None = None
     channel: str | None = None
@@ -184,7 +184,7 @@ class RoutingTemplate(GwsModel):
 class Recording(GwsModel):
     """A call recording of ``/recordings``."""
 
-    id: str
+    id: Id
     start_time: str | None = None
     end_time: str | None = None
     duration: int | None = None
