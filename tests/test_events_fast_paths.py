@@ -13,7 +13,6 @@ import pytest
 from pydantic import PrivateAttr, ValidationError
 
 from gws_async.events import (
-    UnknownEvent,
     WorkbinStateChangeMessage,
     WorkbinSubscriptionStateChangeMessage,
     decode_event,
@@ -51,11 +50,13 @@ def test_user_data_null_reads_as_empty() -> None:
 
 
 @pytest.mark.parametrize("bad", [[1, 2], "text", 3, True])
-def test_user_data_of_the_wrong_type_is_an_unknown_event(bad: Any) -> None:
-    event = decode_event(TOPIC, _item_added(bad))
-    assert isinstance(event, UnknownEvent)
-    assert event.error is not None
-    assert "userData" in event.error
+def test_user_data_of_the_wrong_type_is_left_out(bad: Any) -> None:
+    data = _item_added(bad)
+    event = decode_event(TOPIC, data)
+    assert isinstance(event, WorkbinStateChangeMessage)
+    assert event.interaction.user_data == {}
+    assert list(event.dropped_fields) == ["chatStateResourceV2.userData"]
+    assert event.raw["chatStateResourceV2"]["userData"] is bad
 
 
 @pytest.mark.parametrize(

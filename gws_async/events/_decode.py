@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any, Final
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from gws_async.topics import Topic
 
@@ -24,12 +27,33 @@ from ._notifications import (
     WorkbinSubscriptionStateChangeMessage,
     WorkitemStateChangeMessage,
     bind,
+    bind_dropped,
 )
 
-__all__ = ["EVENT_TYPES", "decode_as", "decode_event"]
+__all__ = ["EVENT_TYPES", "MAX_REPAIRS", "MAX_REPORTED_KINDS", "decode_as", "decode_event"]
+
+log = logging.getLogger("gws_async.events")
 
 # Validation errors are summarised: a huge payload must not produce a huge error text.
 _MAX_ERRORS_SHOWN: Final = 5
+
+MAX_REPAIRS: Final = 3
+"""Validations retried per event after leaving fields out (default 3): leaving one out
+can reveal another that pydantic did not reach. An event still invalid after that is an
+:class:`UnknownEvent`."""
+
+MAX_REPORTED_KINDS: Final = 1024
+"""How many kinds of left-out field (event class and field path) are remembered so that
+each is logged once as a WARNING (default 1024); repeats, and kinds beyond that number,
+are logged at DEBUG."""
+
+# The kinds of left-out field already logged as a warning: (event class, path).
+_reported: set[tuple[str, str]] = set()
+
+# What replaces a value that is left out.
+_DROP: Final = object()
+# List indices in a dotted path: a kind of field is the same in every item.
+_INDEX: Final = re.compile(r"\[\d+\]")
 
 EVENT_TYPES: Final[tuple[type[GwsEvent], ...]] = (
     InteractionStateMessage,
@@ -60,6 +84,13 @@ _BY_MESSAGE_TYPE: Final[dict[str, type[GwsEvent]]] = {
 _BY_FOLDED_MESSAGE_TYPE: Final[dict[str, type[GwsEvent]]] = {
     name.casefold(): cls for name, cls in _BY_MESSAGE_TYPE.items()
 }
+# The spec's attribute tables give these topics no messageType: the keys a message must
+# have say what it is.
+_BY_TOPIC_SHAPE: Final[dict[str, tuple[type[GwsEvent], tuple[str, ...]]]] = {
+    Topic.CALLS: (CallStateChangeMessage, ("call", "notificationType")),
+    Topic.DEVICES: (DeviceStateChangeMessage, ("devices",)),
+    Topic.CHANNELS: (ChannelStateChange, ("channels",)),
+}
 _BY_NOTIFICATION_TYPE: Final[dict[tuple[str, str], type[GwsEvent]]] = {
     (Topic.ME, "PasswordChangeSuccessful"): PasswordChangeSuccessful,
     (Topic.ME, "PasswordChangeError"): PasswordChangeError,
@@ -75,8 +106,7 @@ def _unknown(topic: str, data: Any, message_type: str | None, error: str | None)
     return event
 
 
-def _describe(cls: type[GwsEvent], exc: ValidationError) -> str:
-    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+def _describe(cls: type[GwsEvent], errors: list[ErrorDetails]) -> str:
     parts = [
         f"{'.'.join(str(part) for part in err['loc']) or '<root>'}: {err['msg']}"
         for err in errors[:_MAX_ERRORS_SHOWN]
@@ -92,9 +122,161 @@ def _validate(cls: type[GwsEvent], topic: str, data: dict[Any, Any], tag: str | 
         # What model_validate(data) does, without its per-call argument checks.
         event: GwsEvent = cls.__pydantic_validator__.validate_python(data)
     except ValidationError as exc:
-        return _unknown(topic, data, tag, _describe(cls, exc))
+        return _validate_leniently(cls, topic, data, tag, exc)
     bind(event, topic, data)
     return event
+
+
+# -- lenient validation: the rare path --------------------------------------------------------
+
+
+def _validate_leniently(
+    cls: type[GwsEvent], topic: str, data: dict[Any, Any], tag: str | None, exc: ValidationError
+) -> GwsEvent:
+    """Validate again without the fields that failed, unless one identifies the event.
+
+    ``data`` itself is never changed: the fields are edited in copies of the containers
+    on the way to them, and the event's ``raw`` is ``data`` as received.
+    """
+    fields: Any = data
+    dropped: dict[str, str] = {}
+    for _ in range(MAX_REPAIRS):
+        repaired = _repair(cls, fields, exc.errors(include_url=False), dropped)
+        if isinstance(repaired, str):
+            return _unknown(topic, data, tag, repaired)
+        fields = repaired
+        try:
+            event: GwsEvent = cls.__pydantic_validator__.validate_python(fields)
+        except ValidationError as again:
+            exc = again
+            continue
+        bind(event, topic, data)
+        bind_dropped(event, dropped)
+        _report(cls, dropped)
+        return event
+    return _unknown(topic, data, tag, _describe(cls, exc.errors(include_url=False)))
+
+
+def _identifies(cls: type[GwsEvent], loc: tuple[str | int, ...]) -> bool:
+    # The root (a model validator's own error) always identifies the event.
+    path = ".".join(part for part in loc if isinstance(part, str))
+    return not loc or path in cls.IDENTIFIED_BY
+
+
+def _repair(
+    cls: type[GwsEvent], fields: Any, errors: list[ErrorDetails], dropped: dict[str, str]
+) -> Any:
+    """``fields`` with each failed value converted or left out; a ``str`` (the reason the
+    event is unknown) when an identifying field failed or nothing could be changed."""
+    fatal = [err for err in errors if _identifies(cls, err["loc"])]
+    if fatal:
+        return _describe(cls, fatal)
+    owned: dict[int, Any] = {}
+    changed = False
+    for err in errors:
+        loc = err["loc"]
+        path = cls.wire_path(fields, loc)
+        value = err["input"]
+        # A boolean in a text field is its JSON text, as a number is (coerce_numbers_to_str):
+        # only this error type, so that an Id (identifier_type) is never converted.
+        if err["type"] == "string_type" and type(value) is bool and _at(fields, path) is value:
+            fields = _edit(fields, path, "true" if value else "false", owned)
+            changed = True
+            continue
+        point = _drop_point(fields, path)
+        if point is None or _identifies(cls, loc[: len(point)]):
+            continue
+        fields = _edit(fields, point, _DROP, owned)
+        dropped.setdefault(_dotted(point), err["msg"])
+        changed = True
+    return fields if changed else _describe(cls, errors)
+
+
+def _step(node: Any, part: str | int) -> Any:
+    """The value under ``part`` (an object's key, a list's index) in ``node``, or ``_DROP``."""
+    if isinstance(node, dict):
+        return node[part] if isinstance(part, str) and part in node else _DROP
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return _DROP
+
+
+def _at(fields: Any, path: tuple[str | int, ...]) -> Any:
+    """The value at ``path``, or ``_DROP`` when ``path`` does not lead to one."""
+    node = fields
+    for part in path:
+        node = _step(node, part)
+        if node is _DROP:
+            break
+    return node
+
+
+def _drop_point(fields: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    """The deepest key on ``path`` that is present in an object of ``fields``: what to leave
+    out (a list item is never removed alone, which would renumber the others)."""
+    node = fields
+    point = None
+    for depth, part in enumerate(path, 1):
+        node = _step(node, part)
+        if node is _DROP:
+            break
+        if isinstance(part, str):
+            point = path[:depth]
+    return point
+
+
+def _edit(root: Any, path: tuple[str | int, ...], value: Any, owned: dict[int, Any]) -> Any:
+    """``root`` with ``value`` (or nothing, for ``_DROP``) at ``path``, which must exist.
+
+    Every container on the way is copied once (``owned`` holds the copies by id), so the
+    received objects stay as they were.
+    """
+    root = _own(root, owned)
+    node = root
+    for part in path[:-1]:
+        child = _own(node[part], owned)
+        node[part] = child
+        node = child
+    if value is _DROP:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return root
+
+
+def _own(container: Any, owned: dict[int, Any]) -> Any:
+    if id(container) in owned:
+        return container
+    copied = dict(container) if isinstance(container, dict) else list(container)
+    owned[id(copied)] = copied
+    return copied
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
+    return text
+
+
+def _report(cls: type[GwsEvent], dropped: dict[str, str]) -> None:
+    # Once per kind as a warning: a server that sends the same odd field in every
+    # notification must not flood the log. The value is never logged (customer data).
+    for path, reason in dropped.items():
+        kind = (cls.__name__, _INDEX.sub("", path))
+        first = kind not in _reported and len(_reported) < MAX_REPORTED_KINDS
+        if first:
+            _reported.add(kind)
+        log.log(
+            logging.WARNING if first else logging.DEBUG,
+            "%s: left out %s, which did not validate (%s); its value stays in the event's raw",
+            cls.__name__,
+            path,
+            reason,
+        )
+
+
+# -- dispatch ---------------------------------------------------------------------------------
 
 
 def _decode(topic: str, data: Any) -> GwsEvent:
@@ -104,37 +286,40 @@ def _decode(topic: str, data: Any) -> GwsEvent:
     message_type = data.get("messageType")
     if message_type is None:
         message_type = data.get("messageTypeName")
-    if message_type is not None:
-        if not isinstance(message_type, str):
-            return _unknown(
-                topic, data, None, f"messageType is not a string: {type(message_type).__name__}"
-            )
-        cls = _BY_MESSAGE_TYPE.get(message_type) or _BY_FOLDED_MESSAGE_TYPE.get(
-            message_type.casefold()
+    if message_type is None:
+        return _by_topic(topic, data, None)
+    if not isinstance(message_type, str):
+        return _unknown(
+            topic, data, None, f"messageType is not a string: {type(message_type).__name__}"
         )
-        if cls is None:
-            return _unknown(topic, data, message_type, None)
-        return _validate(cls, topic, data, message_type)
+    cls = _BY_MESSAGE_TYPE.get(message_type) or _BY_FOLDED_MESSAGE_TYPE.get(message_type.casefold())
+    if cls is None:
+        # A messageType of no known class: the topic may still say what the message is.
+        return _by_topic(topic, data, message_type)
+    return _validate(cls, topic, data, message_type)
 
-    # Without a messageType the topic decides what the payload is.
+
+def _by_topic(topic: str, data: dict[Any, Any], message_type: str | None) -> GwsEvent:
+    """What the topic and the message's keys say it is: a shape, else a notificationType."""
     base = topic.rstrip("/") if isinstance(topic, str) else ""
-    if base == Topic.CHANNELS and "channels" in data:
-        return _validate(ChannelStateChange, topic, data, None)
+    shape = _BY_TOPIC_SHAPE.get(base)
+    if shape is not None and all(key in data for key in shape[1]):
+        return _validate(shape[0], topic, data, message_type)
 
     notification_type = data.get("notificationType")
     if notification_type is None:
-        return _unknown(topic, data, None, None)
+        return _unknown(topic, data, message_type, None)
     if not isinstance(notification_type, str):
         return _unknown(
             topic,
             data,
-            None,
+            message_type,
             f"notificationType is not a string: {type(notification_type).__name__}",
         )
     cls = _BY_NOTIFICATION_TYPE.get((base, notification_type))
     if cls is None:
-        return _unknown(topic, data, notification_type, None)
-    return _validate(cls, topic, data, notification_type)
+        return _unknown(topic, data, message_type or notification_type, None)
+    return _validate(cls, topic, data, message_type or notification_type)
 
 
 def decode_as(cls: type[GwsEvent], topic: str, data: Any) -> GwsEvent:
@@ -152,10 +337,20 @@ def decode_event(topic: str, data: Any) -> GwsEvent:
     """Decode the ``data`` of a Bayeux message received on ``topic``; never raises.
 
     The event type comes from ``messageType`` (or ``messageTypeName``) wherever the
-    message arrives; without one, from the topic: ``channels`` on ``/v2/me/channels``,
-    ``notificationType`` on ``/v2/me`` and ``/v2/users``. A trailing slash on the topic is
-    tolerated. Anything else, and anything that does not validate, gives an
-    :class:`UnknownEvent`.
+    message arrives. Without one, or with one that names no event class, the topic
+    decides: on ``/v2/me/calls`` a message with ``call`` and ``notificationType`` is a
+    :class:`CallStateChangeMessage`, on ``/v2/me/devices`` one with ``devices`` a
+    :class:`DeviceStateChangeMessage`, on ``/v2/me/channels`` one with ``channels`` a
+    :class:`ChannelStateChange`; on ``/v2/me`` and ``/v2/users`` the
+    ``notificationType`` says which. A trailing slash on the topic is tolerated.
+
+    Values are converted where nothing is lost (see :class:`~gws_async._base.GwsModel`).
+    A field that still does not validate is left out, named in
+    :attr:`~GwsEvent.dropped_fields` and logged (a WARNING once per event class and
+    field, then DEBUG); its value stays in :attr:`~GwsEvent.raw`. Only a field in the
+    class's :attr:`~GwsEvent.IDENTIFIED_BY` (its id, the call, device or interaction it
+    carries) makes the event an :class:`UnknownEvent` holding the reason; so does a
+    message nothing recognises (its ``error`` is then None).
     """
     try:
         return _decode(topic, data)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Annotated, Any, ClassVar, Final
 
 from pydantic import AliasChoices, Field, model_validator
 
-from gws_async._base import GwsModel
+from gws_async._base import GwsModel, Id
 from gws_async.models import (
     ActorInfo,
     Call,
@@ -39,11 +40,13 @@ __all__ = [
     "WorkbinSubscriptionStateChangeMessage",
     "WorkitemStateChangeMessage",
     "bind",
+    "bind_dropped",
 ]
 
 
 _STATE_RESOURCE_SUFFIX: Final = "StateResourceV2"
 _STATE_RESOURCE_SUFFIX_LEN: Final = len(_STATE_RESOURCE_SUFFIX)
+_NOTHING_DROPPED: Final[Mapping[str, str]] = MappingProxyType({})
 
 
 class GwsEvent(GwsModel):
@@ -56,8 +59,13 @@ class GwsEvent(GwsModel):
 
     TOPIC: ClassVar[str]
 
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = frozenset({"messageType", "messageTypeName"})
+    """The wire fields that say what the event is about, as dotted paths without list
+    indices (``call.id``, ``devices.id``). Only these may make an event unknown: any other
+    field that does not validate is left out (see :attr:`dropped_fields`)."""
+
     # Some spec pages write the discriminator as ``messageTypeName``.
-    message_type: str | None = Field(
+    message_type: Id | None = Field(
         default=None, validation_alias=AliasChoices("messageType", "messageTypeName")
     )
 
@@ -78,6 +86,15 @@ class GwsEvent(GwsModel):
         return private["raw"] if private else None
 
     @property
+    def dropped_fields(self) -> Mapping[str, str]:
+        """The wire fields left out because they did not validate, by path (``call.duration``,
+        ``devices[0].capabilities``), with pydantic's reason; empty when the event
+        validated as received. Their values are still in :attr:`raw`."""
+        private = self.__pydantic_private__
+        dropped = private.get("dropped") if private else None
+        return MappingProxyType(dropped) if dropped else _NOTHING_DROPPED
+
+    @property
     def media(self) -> str | None:
         """The media of the interaction the event is about, as the spec names it
         (``email``, ``chat``, ``workitem``, ``voice``...); None for events that are not
@@ -93,6 +110,12 @@ class GwsEvent(GwsModel):
 
     def _bind(self, topic: str, raw: Any) -> None:
         bind(self, topic, raw)
+
+    @classmethod
+    def wire_path(cls, data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+        """Where the value of a validation error at ``loc`` sits in the received ``data``
+        (the same length as ``loc``): ``loc`` itself unless a validator moved keys."""
+        return loc
 
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
         yield "topic", self.topic
@@ -111,6 +134,24 @@ def bind(event: GwsEvent, topic: str, raw: Any) -> None:
         private["raw"] = raw
 
 
+def bind_dropped(event: GwsEvent, dropped: dict[str, str]) -> None:
+    """Record the fields left out of a bound event (see :attr:`GwsEvent.dropped_fields`)."""
+    if event.__pydantic_private__ is not None and dropped:
+        event.__pydantic_private__["dropped"] = dropped
+
+
+def _state_resource_keys(data: dict[Any, Any]) -> list[str]:
+    # A key holding null is read as absent: GWS writes explicit nulls elsewhere.
+    return [
+        key
+        for key in data
+        if isinstance(key, str)
+        and key.endswith(_STATE_RESOURCE_SUFFIX)
+        and len(key) > _STATE_RESOURCE_SUFFIX_LEN
+        and data[key] is not None
+    ]
+
+
 class InteractionStateMessage(GwsEvent, Interaction):
     """A multimedia interaction (e-mail, chat...) changed state: invited, accepted, revoked...
 
@@ -118,6 +159,7 @@ class InteractionStateMessage(GwsEvent, Interaction):
     """
 
     TOPIC: ClassVar[str] = Topic.INTERACTIONS
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = GwsEvent.IDENTIFIED_BY | {"id"}
 
     reference_id: int | None = None
 
@@ -136,6 +178,7 @@ class WorkitemStateChangeMessage(GwsEvent):
     """A workitem changed state, e.g. after it was pulled from a workbin."""
 
     TOPIC: ClassVar[str] = Topic.INTERACTIONS
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = GwsEvent.IDENTIFIED_BY | {"workitem", "workitem.id"}
 
     workitem: Workitem | None = None
     notification_type: str | None = None
@@ -164,8 +207,14 @@ class WorkbinStateChangeMessage(GwsEvent):
     """
 
     TOPIC: ClassVar[str] = Topic.WORKBINS
+    # The state resource is validated as ``interaction`` (see ``wire_path``).
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = GwsEvent.IDENTIFIED_BY | {
+        "id",
+        "interaction",
+        "interaction.id",
+    }
 
-    id: str
+    id: Id
     action: str | None = None
     # Not a field called ``media``: pydantic lets no field override the GwsEvent.media
     # property (it warns, and the property would still answer None).
@@ -182,15 +231,7 @@ class WorkbinStateChangeMessage(GwsEvent):
     def _pick_state_resource(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        # A key holding null is read as absent: GWS writes explicit nulls elsewhere.
-        keys = [
-            key
-            for key in data
-            if isinstance(key, str)
-            and key.endswith(_STATE_RESOURCE_SUFFIX)
-            and len(key) > _STATE_RESOURCE_SUFFIX_LEN
-            and data[key] is not None
-        ]
+        keys = _state_resource_keys(data)
         if len(keys) != 1:
             found = ", ".join(keys) if keys else "none"
             raise ValueError(f"expected exactly one *{_STATE_RESOURCE_SUFFIX} key, found {found}")
@@ -200,6 +241,15 @@ class WorkbinStateChangeMessage(GwsEvent):
         fields["interaction"] = fields.pop(key)
         fields["media_type"] = key[:-_STATE_RESOURCE_SUFFIX_LEN]
         return fields
+
+    @classmethod
+    def wire_path(cls, data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+        """``interaction`` is read from the message's ``<media>StateResourceV2`` key."""
+        if loc and loc[0] == "interaction" and isinstance(data, dict):
+            keys = _state_resource_keys(data)
+            if len(keys) == 1:
+                return (keys[0], *loc[1:])
+        return loc
 
     @property
     def media(self) -> str:
@@ -232,8 +282,9 @@ class WorkbinSubscriptionStateChangeMessage(GwsEvent):
     """A workbin subscription changed: Subscribed, Unsubscribed or RequestFailed."""
 
     TOPIC: ClassVar[str] = Topic.WORKBINS
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = GwsEvent.IDENTIFIED_BY | {"id"}
 
-    id: str
+    id: Id
     state_resource: str | None = None
     workbin_user_id: str | None = None
     reference_id: int | None = None
@@ -243,6 +294,10 @@ class WorkbinNotificationResource(GwsEvent):
     """A workbin's content changed (``messageType`` is ``workbinNotificationResource``)."""
 
     TOPIC: ClassVar[str] = Topic.WORKBINS
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = GwsEvent.IDENTIFIED_BY | {
+        "interaction",
+        "interaction.id",
+    }
 
     operation: str | None = None
     workbin_content_operation: str | None = None
@@ -272,6 +327,7 @@ class CallStateChangeMessage(GwsEvent):
     """
 
     TOPIC: ClassVar[str] = Topic.CALLS
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = GwsEvent.IDENTIFIED_BY | {"call", "call.id"}
 
     call: Call | None = None
     phone_number: str | None = None
@@ -292,6 +348,7 @@ class DeviceStateChangeMessage(GwsEvent):
     """One or more of the agent's devices changed state."""
 
     TOPIC: ClassVar[str] = Topic.DEVICES
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = GwsEvent.IDENTIFIED_BY | {"devices", "devices.id"}
 
     devices: Annotated[list[Device], NullAsEmptyList] = Field(default_factory=list)
     reference_id: int | None = None
@@ -301,6 +358,10 @@ class ChannelStateChange(GwsEvent):
     """The agent's state on one or more multimedia channels changed (no ``messageType``)."""
 
     TOPIC: ClassVar[str] = Topic.CHANNELS
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = GwsEvent.IDENTIFIED_BY | {
+        "channels",
+        "channels.channel",
+    }
 
     channels: Annotated[list[ChannelState], NullAsEmptyList] = Field(default_factory=list)
 
@@ -309,6 +370,7 @@ class PasswordChangeSuccessful(GwsEvent):
     """The current user's password was changed."""
 
     TOPIC: ClassVar[str] = Topic.ME
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = GwsEvent.IDENTIFIED_BY | {"notificationType"}
 
     notification_type: str | None = None
 
@@ -321,6 +383,7 @@ class PasswordChangeError(GwsEvent):
     """
 
     TOPIC: ClassVar[str] = Topic.ME
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = GwsEvent.IDENTIFIED_BY | {"notificationType"}
 
     notification_type: str | None = None
     error_code: int | None = None
@@ -331,9 +394,13 @@ class UserPasswordChangeSuccessful(GwsEvent):
     """Another user's password was changed (supervisors and administrators)."""
 
     TOPIC: ClassVar[str] = Topic.USERS
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = GwsEvent.IDENTIFIED_BY | {
+        "notificationType",
+        "userId",
+    }
 
     notification_type: str | None = None
-    user_id: str
+    user_id: Id
     user_uri: str | None = None
 
 
@@ -341,11 +408,15 @@ class UserPasswordChangeError(GwsEvent):
     """Changing another user's password failed (``error_code`` as for ``/v2/me``)."""
 
     TOPIC: ClassVar[str] = Topic.USERS
+    IDENTIFIED_BY: ClassVar[frozenset[str]] = GwsEvent.IDENTIFIED_BY | {
+        "notificationType",
+        "userId",
+    }
 
     notification_type: str | None = None
     error_code: int | None = None
     error_message: str | None = None
-    user_id: str
+    user_id: Id
     user_uri: str | None = None
 
 
