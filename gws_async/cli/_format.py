@@ -20,6 +20,7 @@ from ..events import (
     InteractionStateMessage,
     ListenerConnected,
     ListenerEvent,
+    ListenerStopped,
     PasswordChangeError,
     PasswordChangeSuccessful,
     Reconnected,
@@ -215,6 +216,11 @@ def _(event: ListenerConnected) -> list[str]:
 
 @_fields.register
 def _(event: ConnectionLost) -> list[str]:
+    return _pairs(("cause", event.cause))
+
+
+@_fields.register
+def _(event: ListenerStopped) -> list[str]:
     return _pairs(("cause", event.cause))
 
 
