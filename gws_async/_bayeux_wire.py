@@ -155,7 +155,7 @@ class BayeuxWire:
             return False
         try:
             _, writer = await asyncio.open_connection(*self._address)
-        except OSError:
+        except (OSError, ValueError):  # refused, unreachable, unresolvable: not back yet
             return False
         writer.close()
         with contextlib.suppress(OSError):

@@ -14,7 +14,7 @@ from aioresponses import CallbackResult
 from yarl import URL
 
 from gws_async import AuthenticationError, Backoff, BayeuxError
-from gws_async._bayeux_wire import MAX_INTERVAL, MAX_MAX_INTERVAL, MAX_TIMEOUT
+from gws_async._bayeux_wire import MAX_INTERVAL, MAX_MAX_INTERVAL, MAX_TIMEOUT, BayeuxWire
 from gws_async.bayeux import Advice, BayeuxClient, Extension, Message
 from tests.conftest import Eventually, RestMock
 
@@ -389,3 +389,26 @@ async def test_a_successful_relogin_or_connect_resets_the_count(
         await eventually(lambda: relogins == 6 and client.connected, timeout=3.0)
         assert client.failure is None
         assert client.running
+
+
+async def test_the_reachability_probe_connects_and_sends_nothing(
+    session: aiohttp.ClientSession,
+) -> None:
+    received: list[bytes] = []
+    handled = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.read())
+        writer.close()
+        handled.set()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    wire = BayeuxWire(session, f"http://127.0.0.1:{port}/cometd", headers={}, extensions=[])
+    assert await wire.reachable()
+    await asyncio.wait_for(handled.wait(), 2)
+    server.close()
+    await server.wait_closed()
+    assert received == [b""]  # no request, so no credential
+    assert not await wire.reachable()
+    assert not await BayeuxWire(session, "not a url", headers={}, extensions=[]).reachable()
