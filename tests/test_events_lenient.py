@@ -443,3 +443,37 @@ def test_user_password_error_keeps_the_user() -> None:
     assert isinstance(event, UserPasswordChangeError)
     assert event.user_id == "u1"
     assert list(event.dropped_fields) == ["errorCode"]
+
+
+def test_a_value_two_errors_are_about_is_left_out_once_and_nothing_around_it() -> None:
+    # ``size`` is a number or a text: an object fails both, which pydantic reports apart.
+    data = {
+        "messageType": "InteractionStateMessage",
+        "id": "i",
+        "email_object": {
+            "attachments": [{"id": "a1", "size": {"bytes": 3}}, {"id": "a2", "size": 5}]
+        },
+    }
+
+    event = _decode_unchanged("/v2/me/interactions", data)
+
+    assert isinstance(event, InteractionStateMessage)
+    assert list(event.dropped_fields) == ["email_object.attachments[0].size"]
+    assert event.email_object is not None
+    first, second = event.email_object.attachments
+    assert (first.id, first.size, second.size) == ("a1", None, 5)
+
+
+def test_a_boolean_identifier_is_never_converted() -> None:
+    data = {
+        "messageType": "InteractionStateMessage",
+        "id": "i",
+        "email_object": {"attachments": [{"id": True}]},
+    }
+
+    event = _decode_unchanged("/v2/me/interactions", data)
+
+    assert isinstance(event, InteractionStateMessage)
+    assert event.email_object is not None
+    assert event.email_object.attachments == []
+    assert list(event.dropped_fields) == ["email_object.attachments"]

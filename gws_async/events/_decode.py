@@ -9,6 +9,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from gws_async._base import IDENTIFIER_ERROR
 from gws_async.topics import Topic
 
 from ._notifications import (
@@ -167,29 +168,40 @@ def _repair(
     cls: type[GwsEvent], fields: Any, errors: list[ErrorDetails], dropped: dict[str, str]
 ) -> Any:
     """``fields`` with each failed value converted or left out; a ``str`` (the reason the
-    event is unknown) when an identifying field failed or nothing could be changed."""
-    fatal = [err for err in errors if _identifies(cls, err["loc"])]
-    if fatal:
-        return _describe(cls, fatal)
-    owned: dict[int, Any] = {}
-    changed = False
+    event is unknown) when a failed field identifies the event."""
+    fatal: list[ErrorDetails] = []
+    # Decided on ``fields`` as they came in this round, by wire path: two errors about one
+    # value (a union reports one per member) leave it out once.
+    changes: dict[tuple[str | int, ...], tuple[Any, str]] = {}
     for err in errors:
         loc = err["loc"]
+        if _identifies(cls, loc):
+            fatal.append(err)
+            continue
         path = cls.wire_path(fields, loc)
         value = err["input"]
         # A boolean in a text field is its JSON text, as a number is (coerce_numbers_to_str):
         # only this error type, so that an Id (identifier_type) is never converted.
         if err["type"] == "string_type" and type(value) is bool and _at(fields, path) is value:
-            fields = _edit(fields, path, "true" if value else "false", owned)
-            changed = True
+            changes.setdefault(path, ("true" if value else "false", ""))
             continue
-        point = _drop_point(fields, path)
+        # An identifier is required by its object: leaving it out alone would only fail
+        # again, as missing, so its object is what goes.
+        point = _drop_point(fields, path[:-1] if err["type"] == IDENTIFIER_ERROR else path)
         if point is None or _identifies(cls, loc[: len(point)]):
+            fatal.append(err)
+        else:
+            changes[point] = (_DROP, err["msg"])
+    if fatal:
+        return _describe(cls, fatal)
+    owned: dict[int, Any] = {}
+    for path, (value, reason) in changes.items():
+        if _at(fields, path) is _DROP:  # inside something already left out
             continue
-        fields = _edit(fields, point, _DROP, owned)
-        dropped.setdefault(_dotted(point), err["msg"])
-        changed = True
-    return fields if changed else _describe(cls, errors)
+        fields = _edit(fields, path, value, owned)
+        if value is _DROP:
+            dropped.setdefault(_dotted(path), reason)
+    return fields
 
 
 def _step(node: Any, part: str | int) -> Any:

@@ -140,18 +140,6 @@ def bind_dropped(event: GwsEvent, dropped: dict[str, str]) -> None:
         event.__pydantic_private__["dropped"] = dropped
 
 
-def _state_resource_keys(data: dict[Any, Any]) -> list[str]:
-    # A key holding null is read as absent: GWS writes explicit nulls elsewhere.
-    return [
-        key
-        for key in data
-        if isinstance(key, str)
-        and key.endswith(_STATE_RESOURCE_SUFFIX)
-        and len(key) > _STATE_RESOURCE_SUFFIX_LEN
-        and data[key] is not None
-    ]
-
-
 class InteractionStateMessage(GwsEvent, Interaction):
     """A multimedia interaction (e-mail, chat...) changed state: invited, accepted, revoked...
 
@@ -231,7 +219,15 @@ class WorkbinStateChangeMessage(GwsEvent):
     def _pick_state_resource(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        keys = _state_resource_keys(data)
+        # A key holding null is read as absent: GWS writes explicit nulls elsewhere.
+        keys = [
+            key
+            for key in data
+            if isinstance(key, str)
+            and key.endswith(_STATE_RESOURCE_SUFFIX)
+            and len(key) > _STATE_RESOURCE_SUFFIX_LEN
+            and data[key] is not None
+        ]
         if len(keys) != 1:
             found = ", ".join(keys) if keys else "none"
             raise ValueError(f"expected exactly one *{_STATE_RESOURCE_SUFFIX} key, found {found}")
@@ -245,11 +241,14 @@ class WorkbinStateChangeMessage(GwsEvent):
     @classmethod
     def wire_path(cls, data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
         """``interaction`` is read from the message's ``<media>StateResourceV2`` key."""
-        if loc and loc[0] == "interaction" and isinstance(data, dict):
-            keys = _state_resource_keys(data)
-            if len(keys) == 1:
-                return (keys[0], *loc[1:])
-        return loc
+        if not loc or loc[0] != "interaction":
+            return loc
+        try:
+            # The validator's own reading (pydantic's proxy hides that it is callable).
+            media = cls._pick_state_resource(data)["media_type"]  # type: ignore[operator]
+        except (ValueError, TypeError, KeyError):  # no single state resource: no such path
+            return loc
+        return (media + _STATE_RESOURCE_SUFFIX, *loc[1:])
 
     @property
     def media(self) -> str:
