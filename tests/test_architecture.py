@@ -44,6 +44,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "gws_async.bot",
             "gws_async.pool",
+            "gws_async.fleet",
             "gws_async.cli",
             "gws_async.pytest_plugin",
             "gws_async.__main__",

@@ -307,6 +307,14 @@ class Bot(Router):
         agents, self._agents = self._agents, []
         await self._stop_agents(agents, self.shutdown_grace if grace is None else grace)
 
+    async def stop_agent(self, agent: str, *, grace: float | None = None) -> None:
+        """Stop running on one agent, as :meth:`stop` does for all (its shutdown hooks
+        run, its client stays open); the other agents carry on. Used when an agent moves
+        to another process of a fleet."""
+        leaving = [a for a in self._agents if a.ctx.agent == agent]
+        self._agents = [a for a in self._agents if a.ctx.agent != agent]
+        await self._stop_agents(leaving, self.shutdown_grace if grace is None else grace)
+
     def request_stop(self) -> None:
         """Ask :meth:`run_forever` (or :meth:`run`) to stop, as a signal does; safe to
         call from a handler."""

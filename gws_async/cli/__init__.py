@@ -86,6 +86,10 @@ def _run(command: str, args: argparse.Namespace) -> int:
         if isinstance(settings, int):
             return settings
         return asyncio.run(supervisor.run(listen(settings, sys.stdout, supervisor)))
+    if command == "fleet":
+        from ._fleet import run_fleet
+
+        return run_fleet(args, sys.stdout)
     # Imported here: only the demo runs the simulator in-process.
     from ._demo import run_demo
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,10 @@ from ._common import (
     EXIT_OK,
     EXIT_TERMINATED,
     EXIT_USAGE,
+    OneLineParser,
 )
+from ._fleet import add_fleet
+from ._listen import DEFAULT_TIMEOUT, topic_argument
 from ._simulator import ENV_SIMULATOR_AGENTS
 
 __all__ = ["build_parser"]
@@ -38,6 +42,41 @@ exit status:
   {EXIT_USAGE}    usage error: bad option, or no URL, user name or password to log in with
   {EXIT_INTERRUPTED}  interrupted by Ctrl-C (SIGINT)
   {EXIT_TERMINATED}  terminated by SIGTERM ('listen' still prints its summary)
+"""
+
+_LISTEN_EPILOG = f"""\
+environment variables:
+  {ENV_URL}         base URL when none is given on the command line
+  {ENV_USERNAME}    user name when --username is not given
+  {ENV_PASSWORD}    password (another variable with --password-env); when unset, it is
+                  prompted for on a terminal. Passwords are never taken from the command
+                  line and never printed.
+
+exit status:
+  {EXIT_OK}    --count or --duration reached
+  {EXIT_ERROR}    login refused, GWS unreachable, the listener gave up for good, or
+       standard output closed (e.g. piped into 'head')
+  {EXIT_USAGE}    usage error: bad option, or no URL, user name or password to log in with
+  {EXIT_INTERRUPTED}  interrupted by Ctrl-C (SIGINT); the summary is still printed
+  {EXIT_TERMINATED}  terminated by SIGTERM; the summary is still printed
+"""
+
+_SIMULATOR_EPILOG = f"""\
+exit status:
+  {EXIT_ERROR}    cannot listen: the port is in use or the host cannot be resolved
+  {EXIT_USAGE}    usage error: bad option, unreadable agents, or default passwords beyond
+       loopback
+  {EXIT_INTERRUPTED}  stopped by Ctrl-C (SIGINT)
+  {EXIT_TERMINATED}  stopped by SIGTERM
+"""
+
+_DEMO_EPILOG = f"""\
+exit status:
+  {EXIT_OK}    the demo ran to its end
+  {EXIT_ERROR}    the demo failed (the reason is on standard error)
+  {EXIT_USAGE}    usage error: bad option
+  {EXIT_INTERRUPTED}  interrupted by Ctrl-C (SIGINT)
+  {EXIT_TERMINATED}  terminated by SIGTERM
 """
 
 _LISTEN_DESCRIPTION = """\
@@ -63,7 +102,7 @@ _Commands = argparse._SubParsersAction
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole ``gws-async`` parser: global options and the three subcommands."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="gws-async",
         description="Asyncio client for Genesys Web Services, with an embedded simulator.",
         epilog=_EPILOG,
@@ -77,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="more logging on standard error (-v: info, -vv: debug)",
     )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"gws-async {importlib.metadata.version('gws-async')}",
+        help="print the version of gws-async and exit",
+    )
     commands = parser.add_subparsers(
         dest="command",
         required=True,
@@ -86,11 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulator(commands)
     _add_listen(commands)
     _add_demo(commands)
+    add_fleet(commands)
     return parser
 
 
 _SIMULATOR_DESCRIPTION = f"""\
-Serve the embedded GWS simulator (REST and CometD) until stopped.
+Serve the embedded GWS simulator (REST and CometD) until stopped. --port 0 takes a
+free port; the address it serves on is logged on standard error.
 
 Its agents come from --agents-file, else from ${ENV_SIMULATOR_AGENTS}, else the
 defaults agent1/password1 and agent2/password2. Passwords are never taken from the
@@ -114,7 +161,7 @@ def _add_simulator(commands: _Commands[argparse.ArgumentParser]) -> None:
         "simulator",
         help="run the embedded GWS simulator",
         description=_SIMULATOR_DESCRIPTION,
-        epilog=_EPILOG,
+        epilog=_SIMULATOR_EPILOG,
         formatter_class=_FORMATTER,
         allow_abbrev=False,
     )
@@ -123,7 +170,9 @@ def _add_simulator(commands: _Commands[argparse.ArgumentParser]) -> None:
         default="127.0.0.1",
         help="address to listen on (127.0.0.1); beyond loopback only with your own agents",
     )
-    sim.add_argument("--port", type=int, default=8090, help="port to listen on (8090)")
+    sim.add_argument(
+        "--port", type=_port, default=8090, help="port to listen on (8090; 0: any free port)"
+    )
     sim.add_argument(
         "--agents-file",
         metavar="FILE",
@@ -144,7 +193,7 @@ def _add_listen(commands: _Commands[argparse.ArgumentParser]) -> None:
         "listen",
         help="connect to a GWS and print its events",
         description=_LISTEN_DESCRIPTION,
-        epilog=_EPILOG,
+        epilog=_LISTEN_EPILOG,
         formatter_class=_FORMATTER,
         allow_abbrev=False,
     )
@@ -183,8 +232,10 @@ def _add_output_options(listen: argparse.ArgumentParser) -> None:
     listen.add_argument(
         "--topic",
         action="append",
+        type=topic_argument,
         metavar="TOPIC",
-        help=f"topic to subscribe to (repeatable; default: {', '.join(DEFAULT_TOPICS)})",
+        help=f"topic to subscribe to, starting with / (repeatable; default: "
+        f"{', '.join(DEFAULT_TOPICS)}); one GWS is not known to publish on is warned about",
     )
     listen.add_argument(
         "--type",
@@ -222,6 +273,14 @@ def _add_connection_options(listen: argparse.ArgumentParser) -> None:
     listen.add_argument(
         "--insecure", action="store_true", help="do not verify TLS certificates (not advised)"
     )
+    listen.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"seconds allowed for each REST request, the login included "
+        f"({DEFAULT_TIMEOUT:g})",
+    )
 
 
 def _add_demo(commands: _Commands[argparse.ArgumentParser]) -> None:
@@ -230,7 +289,7 @@ def _add_demo(commands: _Commands[argparse.ArgumentParser]) -> None:
         help="run a demo agent bot against the embedded simulator, then exit",
         description="Start the simulator in-process, log in an agent bot, show workbin\n"
         "events arriving and an add-then-pull round trip, then exit 0.",
-        epilog=_EPILOG,
+        epilog=_DEMO_EPILOG,
         formatter_class=_FORMATTER,
         allow_abbrev=False,
     )
@@ -277,6 +336,16 @@ def _positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
     return value
 
 

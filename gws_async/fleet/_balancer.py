@@ -1,0 +1,283 @@
+"""Share a fixed set of items (agents, or event shards) among the live members of a group,
+each item held by at most one member at a time through a lease in Redis.
+
+A member heartbeats into a sorted set, renews the leases it holds, and evens out: with
+``n`` live members its share is ``ceil(items / n)``; above it the member gives items
+back, below it the member takes free ones (in an order of its own, so members starting
+together do not all reach for the same items).
+
+The safety rule: a member that has not renewed successfully for ``ttl - margin`` seconds
+(it lost Redis, or it was stalled) stops every item first, before any lease can lapse
+and another member take it over. ``margin`` must therefore exceed the time ``stop``
+takes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import zlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from ._redis import ACQUIRE, HEARTBEAT, RELEASE, RENEW, Redis, RedisError, text
+
+__all__ = ["Balancer", "BalancerSettings"]
+
+log = logging.getLogger("gws_async.fleet")
+
+
+@dataclass(frozen=True)
+class BalancerSettings:
+    """Timings of a lease group (seconds).
+
+    Attributes:
+        ttl: lease and heartbeat lifetime (default 10 s): a member that dies loses its
+            items after at most this long.
+        margin: a member that has not renewed for ``ttl - margin`` stops its items
+            (default 3 s; more than stopping one takes).
+        tick: time between two renewals and rebalancing rounds (default 1 s).
+        cooldown: seconds an item that failed to start is left alone by this member
+            (default 30 s), so a wrong password does not loop.
+    """
+
+    ttl: float = 10.0
+    margin: float = 3.0
+    tick: float = 1.0
+    cooldown: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.tick <= 0 or self.margin <= 0 or self.cooldown < 0:
+            raise ValueError("tick and margin must be positive, cooldown not negative")
+        if self.ttl - self.margin < 2 * self.tick:
+            raise ValueError("ttl - margin must leave room for two ticks")
+
+
+@dataclass
+class _Held:
+    value: str
+    token: int
+    acquired: float
+
+
+Starter = Callable[[str, int], None]
+Stopper = Callable[[str], Awaitable[None]]
+
+
+class Balancer:
+    """One member's side of a lease group over ``items``.
+
+    ``start(item, token)`` is called (synchronously: it should start a task) for each
+    item taken; ``stop(item)`` is awaited before an item is given back, or when its
+    lease is lost or about to lapse.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        member: str,
+        prefix: str,
+        items: Sequence[str],
+        start: Starter,
+        stop: Stopper,
+        settings: BalancerSettings,
+    ) -> None:
+        self._redis = redis
+        self.member = member
+        self._prefix = prefix
+        self.items = list(dict.fromkeys(items))
+        self._start = start
+        self._stop = stop
+        self.settings = settings
+        self.held: dict[str, _Held] = {}
+        self.live_members = 0
+        self._cooldown: dict[str, float] = {}
+        self._last_ok: float | None = None
+        self._wake = asyncio.Event()
+        self._healthy = True
+        self._acquire = redis.register_script(ACQUIRE)
+        self._renew = redis.register_script(RENEW)
+        self._release = redis.register_script(RELEASE)
+        self._heartbeat = redis.register_script(HEARTBEAT)
+        # Each member walks the items in an order of its own.
+        self._order = sorted(self.items, key=lambda i: zlib.crc32(f"{member}|{i}".encode()))
+
+    @property
+    def members_key(self) -> str:
+        """The sorted set of live members."""
+        return f"{self._prefix}members"
+
+    @property
+    def wake_channel(self) -> str:
+        """The pub/sub channel that makes members rebalance now."""
+        return f"{self._prefix}wake"
+
+    def lease_key(self, item: str) -> str:
+        """The lease key of ``item``."""
+        return f"{self._prefix}lease:{item}"
+
+    def fence_key(self, item: str) -> str:
+        """The fencing counter of ``item``."""
+        return f"{self._prefix}fence:{item}"
+
+    def value_of(self, item: str) -> str | None:
+        """The lease value this member holds for ``item``, if it holds it."""
+        held = self.held.get(item)
+        return held.value if held else None
+
+    def wake(self) -> None:
+        """Rebalance now rather than at the next tick."""
+        self._wake.set()
+
+    def cool_down(self, item: str, seconds: float | None = None) -> None:
+        """Leave ``item`` alone for ``seconds`` (the settings' cooldown by default)."""
+        delay = self.settings.cooldown if seconds is None else seconds
+        self._cooldown[item] = asyncio.get_running_loop().time() + delay
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Heartbeat, renew and rebalance every tick until cancelled; a watchdog stops
+        every item when renewals stop succeeding."""
+        watchdog = asyncio.create_task(self._watchdog(), name=f"gws-fleet-watchdog:{self.member}")
+        try:
+            first = True
+            while True:
+                try:
+                    await self.tick(acquire=not first)
+                    first = False
+                    if not self._healthy:
+                        log.warning("%s: Redis is reachable again", self.member)
+                        self._healthy = True
+                except RedisError as exc:
+                    if self._healthy:
+                        log.error("%s: Redis failed: %s: %s", self.member, type(exc).__name__, exc)
+                        self._healthy = False
+                self._wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.tick)
+        finally:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+
+    async def tick(self, *, acquire: bool = True) -> None:
+        """One round: heartbeat, renew, then give back a surplus or take a deficit. The
+        first round of a member only announces it, so members started together see each
+        other before taking items."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        ttl_ms = str(round(self.settings.ttl * 1000))
+        self.live_members = int(
+            await self._heartbeat(keys=[self.members_key], args=[self.member, ttl_ms])
+        )
+        items = list(self.held.items())
+        if items:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for item, held in items:
+                    await self._renew(
+                        keys=[self.lease_key(item)], args=[held.value, ttl_ms], client=pipe
+                    )
+                results = await pipe.execute()
+        else:
+            results = []
+        self._last_ok = began
+        for (item, held), result in zip(items, results, strict=True):
+            if int(result) == 0 and self.held.get(item) is held:
+                log.error("%s: lost the lease of %s to another member", self.member, item)
+                del self.held[item]
+                await self._stop(item)
+        if acquire:
+            await self._balance()
+
+    async def _balance(self) -> None:
+        share = math.ceil(len(self.items) / max(1, self.live_members))
+        surplus = len(self.held) - share
+        if surplus > 0:
+            ranked = sorted(self.held, key=self._order.index)
+            await asyncio.gather(*(self.release(item) for item in ranked[-surplus:]))
+        elif surplus < 0:
+            await self._take(-surplus)
+
+    async def _take(self, wanted: int) -> None:
+        now = asyncio.get_running_loop().time()
+        self._cooldown = {i: t for i, t in self._cooldown.items() if t > now}
+        candidates = [i for i in self._order if i not in self.held and i not in self._cooldown]
+        if not candidates:
+            return
+        values = await self._redis.mget([self.lease_key(i) for i in candidates])
+        free = [i for i, v in zip(candidates, values, strict=True) if v is None][:wanted]
+        if not free:
+            return
+        ttl_ms = str(round(self.settings.ttl * 1000))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for item in free:
+                await self._acquire(
+                    keys=[self.lease_key(item), self.fence_key(item)],
+                    args=[self.member, ttl_ms],
+                    client=pipe,
+                )
+            tokens = await pipe.execute()
+        for item, token in zip(free, tokens, strict=True):
+            if token is None:
+                continue  # another member was quicker
+            self.held[item] = _Held(f"{self.member}:{int(token)}", int(token), now)
+            self._start(item, int(token))
+
+    async def release(self, item: str) -> None:
+        """Stop ``item``, then give its lease back (if Redis can be reached)."""
+        held = self.held.pop(item, None)
+        if held is None:
+            return
+        await self._stop(item)
+        try:
+            await self._release(keys=[self.lease_key(item)], args=[held.value])
+        except RedisError as exc:
+            log.warning(
+                "%s: could not release %s (it lapses by itself): %s", self.member, item, exc
+            )
+
+    async def leave(self) -> None:
+        """Give everything back and leave the group at once, waking the other members."""
+        await asyncio.gather(*(self.release(item) for item in list(self.held)))
+        with contextlib.suppress(RedisError):
+            await self._redis.zrem(self.members_key, self.member)
+            await self._redis.publish(self.wake_channel, self.member)
+
+    async def _watchdog(self) -> None:
+        loop = asyncio.get_running_loop()
+        limit = self.settings.ttl - self.settings.margin
+        while True:
+            await asyncio.sleep(min(0.2, self.settings.tick / 2))
+            if self.held and self._last_ok is not None and loop.time() - self._last_ok > limit:
+                items = list(self.held)
+                log.error(
+                    "%s: no renewal for %.1f s: stopping %d item(s) before their leases lapse",
+                    self.member,
+                    loop.time() - self._last_ok,
+                    len(items),
+                )
+                self.held.clear()
+                await asyncio.gather(*(self._stop(item) for item in items))
+
+    async def listen_for_wakes(self) -> None:
+        """Rebalance when another member joins or leaves (pub/sub); reconnects on loss."""
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.subscribe(self.wake_channel)
+                async for message in pubsub.listen():
+                    if message.get("type") == "message" and text(message["data"]) != self.member:
+                        self._wake.set()
+            except RedisError:
+                await asyncio.sleep(self.settings.tick)
+            finally:
+                with contextlib.suppress(RedisError, RuntimeError):
+                    await pubsub.aclose()
+
+    async def announce(self) -> None:
+        """Tell the other members to rebalance now (after joining)."""
+        await self._redis.publish(self.wake_channel, self.member)
