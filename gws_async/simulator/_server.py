@@ -7,6 +7,7 @@ import base64
 import contextlib
 import hmac
 import json
+import secrets
 from collections import deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from . import _calls, _chat, _email, _me, _sections, _workbins
-from ._bayeux import BayeuxServer
 from ._common import (
     CONTEXT,
     DEFAULT_MAX_ATTACHMENT_SIZE,
@@ -27,6 +27,8 @@ from ._common import (
     logger,
     set_session,
 )
+from ._console import Feed, FeedingBayeux, setup_console
+from ._control import ControlGate, setup_hooks
 from ._exposure import warn_if_exposed
 from ._state import HttpSession, SimAgent, SimState, SimWorkbin, default_agents, default_workbins
 
@@ -109,6 +111,8 @@ class GwsSimulator:
         max_interval: float = 10.0,
         csrf: bool = True,
         max_attachment_size: int = DEFAULT_MAX_ATTACHMENT_SIZE,
+        control_token: str | None = None,
+        allow_remote_control: bool = False,
     ) -> None:
         """Configure the simulator; nothing listens until :meth:`start`.
 
@@ -122,6 +126,10 @@ class GwsSimulator:
         are capped at 1 MiB (HTTP 413), and JSON nested deeper than 64 levels is answered
         400 like a malformed body. An agent reads only the interactions it works on or
         sees in its workbins; a ``ROLE_ADMIN`` agent reads them all.
+
+        The hooks are also HTTP routes (``/control``) and a page (``/console``) that need
+        ``control_token`` (16 characters or more; random by default) and a loopback peer
+        unless ``allow_remote_control``.
         """
         if long_poll_timeout <= 0 or max_interval <= 0:
             raise ValueError("long_poll_timeout and max_interval must be positive")
@@ -140,7 +148,11 @@ class GwsSimulator:
         if not self._cometd_path:
             raise ValueError("cometd_path must not be the server root")
         self.csrf = csrf
-        self._bayeux = BayeuxServer(long_poll_timeout=long_poll_timeout, max_interval=max_interval)
+        self._bayeux = FeedingBayeux(
+            Feed(), long_poll_timeout=long_poll_timeout, max_interval=max_interval
+        )
+        token = control_token or secrets.token_urlsafe(24)
+        self._gate = ControlGate(token, allow_remote=allow_remote_control)
         self._ctx = SimContext(
             state=self.state,
             bayeux=self._bayeux,
@@ -159,10 +171,14 @@ class GwsSimulator:
     def make_app(self) -> web.Application:
         """The aiohttp application (built once per run; usable with any aiohttp runner)."""
         if self._app is None:
-            app = web.Application(middlewares=[self._front, self._auth, self._errors])
+            app = web.Application(
+                middlewares=[self._gate.middleware, self._front, self._auth, self._errors]
+            )
             app[CONTEXT] = self._ctx
             self._ctx.tables.clear()
             _sections.setup(app, self._ctx)
+            setup_hooks(app, self, self.state)
+            setup_console(app, self.state, self._bayeux)
             app.router.add_post(self._cometd_path, self._bayeux_handler)
             app.router.add_post(self._cometd_path + "/{suffix:.*}", self._bayeux_handler)
             app.on_shutdown.append(self._on_shutdown)
@@ -258,6 +274,11 @@ class GwsSimulator:
     def cometd_url(self) -> str:
         """The Bayeux endpoint."""
         return self.url + self._cometd_path
+
+    @property
+    def control_token(self) -> str:
+        """The token of the control API and the console (``Authorization: Bearer``)."""
+        return self._gate.token
 
     # -- test hooks -----------------------------------------------------------------------
 
