@@ -507,9 +507,10 @@ async def test_listen_exits_1_when_the_server_ends_the_bayeux_session_for_good()
         "ListenerConnected",
         "WorkbinSubscriptionStateChangeMessage",
         "ConnectionLost",
+        "ListenerStopped",
     ]
     assert "reconnect: none" in lines[-1]
-    assert "; 3 printed, 0 reconnects, 0 unknown" in _summary(err)
+    assert "; 4 printed, 0 reconnects, 0 unknown" in _summary(err)
     assert re.search(r"gws-async: the event listener stopped: .*reconnect: none\n*$", err), err
     assert "Traceback" not in err, err
 
