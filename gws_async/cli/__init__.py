@@ -86,6 +86,10 @@ def _run(command: str, args: argparse.Namespace) -> int:
         if isinstance(settings, int):
             return settings
         return asyncio.run(supervisor.run(listen(settings, sys.stdout, supervisor)))
+    if command == "sim":
+        from ._sim import run_sim
+
+        return run_sim(args.sim_args, sys.stdout)
     if command == "fleet":
         from ._fleet import run_fleet
 

@@ -21,6 +21,7 @@ from ._common import (
 )
 from ._fleet import add_fleet
 from ._listen import DEFAULT_TIMEOUT, topic_argument
+from ._sim import ENV_SIMULATOR_TOKEN, add_sim
 from ._simulator import ENV_SIMULATOR_AGENTS
 
 __all__ = ["build_parser"]
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_listen(commands)
     _add_demo(commands)
     add_fleet(commands)
+    add_sim(commands)
     return parser
 
 
@@ -184,6 +186,17 @@ def _add_simulator(commands: _Commands[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="listen beyond loopback even with the well-known default passwords (anyone "
         "who reaches the port can log in; not advised)",
+    )
+    sim.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help=f"write the control token here, readable by you only, for 'gws-async sim "
+        f"--token-file FILE' (the token is ${ENV_SIMULATOR_TOKEN}, else a random one)",
+    )
+    sim.add_argument(
+        "--allow-remote-control",
+        action="store_true",
+        help="answer the control API and the console beyond loopback too (with the token)",
     )
     sim.add_argument("--agent", nargs="?", action=_RefuseAgent, help=argparse.SUPPRESS)
 

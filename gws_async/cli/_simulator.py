@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable
 
 from ._common import EXIT_OK, EXIT_USAGE, error
+from ._sim import announce_control, control_token_for
 
 __all__ = ["ENV_SIMULATOR_AGENTS", "run_simulator"]
 
@@ -51,7 +52,17 @@ async def run_simulator(args: argparse.Namespace) -> int:
             f"(--agents-file or ${ENV_SIMULATOR_AGENTS}), or --allow-default-passwords"
         )
         return EXIT_USAGE
-    await serve(args.host, args.port, agents)
+    token = control_token_for(args.token_file)
+    if token is None:
+        return EXIT_USAGE
+    await serve(
+        args.host,
+        args.port,
+        agents,
+        control_token=token,
+        allow_remote_control=args.allow_remote_control,
+        on_start=lambda sim: announce_control(sim, args.token_file),
+    )
     return EXIT_OK
 
 

@@ -16,7 +16,7 @@ or from the command line: ``gws-async simulator --port 8090``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._common import logger
 from ._exposure import WELL_KNOWN_PASSWORDS, is_loopback, well_known_password_users
@@ -37,10 +37,28 @@ __all__ = [
 ]
 
 
-async def serve(host: str, port: int, agents: Sequence[SimAgent] | None = None) -> None:
-    """Run a simulator on ``host:port`` until cancelled."""
-    async with GwsSimulator(agents, host=host, port=port) as sim:
+async def serve(
+    host: str,
+    port: int,
+    agents: Sequence[SimAgent] | None = None,
+    *,
+    control_token: str | None = None,
+    allow_remote_control: bool = False,
+    on_start: Callable[[GwsSimulator], None] | None = None,
+) -> None:
+    """Run a simulator on ``host:port`` until cancelled; ``on_start`` is called once it
+    listens (to tell where its console is, for one)."""
+    simulator = GwsSimulator(
+        agents,
+        host=host,
+        port=port,
+        control_token=control_token,
+        allow_remote_control=allow_remote_control,
+    )
+    async with simulator as sim:
         logger.info("GWS simulator listening on %s", sim.api_url)
         for agent in sim.state.agents.values():
             logger.info("agent %s (place %s)", agent.username, agent.place)
+        if on_start is not None:
+            on_start(sim)
         await asyncio.Event().wait()
