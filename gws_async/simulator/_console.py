@@ -31,7 +31,7 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from ._bayeux import BayeuxServer
-from ._control import CONSOLE_PREFIX, CONTROL_PREFIX
+from ._control import CONSOLE_PREFIX, CONTROL_PREFIX, setup_hooks
 from ._state import SimInteraction, SimState
 
 __all__ = ["BACKLOG", "READER_QUEUE", "Feed", "FeedingBayeux", "setup_console", "snapshot"]
@@ -126,9 +126,11 @@ class Feed:
 class FeedingBayeux(BayeuxServer):
     """The simulator's Bayeux server, also telling :attr:`feed` of every delivery."""
 
-    def __init__(self, feed: Feed, *, long_poll_timeout: float, max_interval: float) -> None:
+    def __init__(
+        self, long_poll_timeout: float, max_interval: float, feed: Feed | None = None
+    ) -> None:
         super().__init__(long_poll_timeout=long_poll_timeout, max_interval=max_interval)
-        self.feed = feed
+        self.feed = Feed() if feed is None else feed
 
     def deliver(self, username: str, channel: str, data: Any) -> int:
         """Deliver as :class:`BayeuxServer` does, and record it in the feed."""
@@ -273,8 +275,12 @@ async def _static(request: web.Request) -> web.StreamResponse:
     )
 
 
-def setup_console(app: web.Application, state: SimState, bayeux: FeedingBayeux) -> None:
-    """Add the console page, ``/control/state`` and ``/control/feed``."""
+def setup_console(
+    app: web.Application, simulator: Any, state: SimState, bayeux: FeedingBayeux
+) -> None:
+    """Add the control API's hooks (calling ``simulator``'s methods), the console page,
+    ``/control/state`` and ``/control/feed``."""
+    setup_hooks(app, simulator, state)
     feed = bayeux.feed
 
     async def get_state(request: web.Request) -> web.Response:

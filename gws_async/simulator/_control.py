@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -348,12 +349,13 @@ def _is_loopback_peer(request: web.Request) -> bool:
 class ControlGate:
     """Checks the token (and the peer's address) of every control and console request.
 
-    ``token`` is compared in constant time. The console's static files (its HTML, CSS
-    and JS, which hold no data) are served without the token, because the page asks for
-    it; everything they fetch needs it.
+    ``token`` (a random one when ``None``) is compared in constant time. The console's
+    static files (its HTML, CSS and JS, which hold no data) are served without the
+    token, because the page asks for it; everything they fetch needs it.
     """
 
-    def __init__(self, token: str, *, allow_remote: bool) -> None:
+    def __init__(self, token: str | None, *, allow_remote: bool) -> None:
+        token = secrets.token_urlsafe(24) if token is None else token
         if len(token) < MIN_TOKEN_LENGTH:
             raise ValueError(f"the control token needs at least {MIN_TOKEN_LENGTH} characters")
         self.token = token

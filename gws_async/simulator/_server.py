@@ -7,7 +7,6 @@ import base64
 import contextlib
 import hmac
 import json
-import secrets
 from collections import deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,8 +26,8 @@ from ._common import (
     logger,
     set_session,
 )
-from ._console import Feed, FeedingBayeux, setup_console
-from ._control import ControlGate, setup_hooks
+from ._console import FeedingBayeux, setup_console
+from ._control import ControlGate
 from ._exposure import warn_if_exposed
 from ._state import HttpSession, SimAgent, SimState, SimWorkbin, default_agents, default_workbins
 
@@ -126,10 +125,7 @@ class GwsSimulator:
         are capped at 1 MiB (HTTP 413), and JSON nested deeper than 64 levels is answered
         400 like a malformed body. An agent reads only the interactions it works on or
         sees in its workbins; a ``ROLE_ADMIN`` agent reads them all.
-
-        The hooks are also HTTP routes (``/control``) and a page (``/console``) that need
-        ``control_token`` (16 characters or more; random by default) and a loopback peer
-        unless ``allow_remote_control``.
+        For ``control_token`` and ``allow_remote_control``, see :attr:`control_token`.
         """
         if long_poll_timeout <= 0 or max_interval <= 0:
             raise ValueError("long_poll_timeout and max_interval must be positive")
@@ -148,11 +144,8 @@ class GwsSimulator:
         if not self._cometd_path:
             raise ValueError("cometd_path must not be the server root")
         self.csrf = csrf
-        self._bayeux = FeedingBayeux(
-            Feed(), long_poll_timeout=long_poll_timeout, max_interval=max_interval
-        )
-        token = control_token or secrets.token_urlsafe(24)
-        self._gate = ControlGate(token, allow_remote=allow_remote_control)
+        self._bayeux = FeedingBayeux(long_poll_timeout, max_interval)
+        self._gate = ControlGate(control_token, allow_remote=allow_remote_control)
         self._ctx = SimContext(
             state=self.state,
             bayeux=self._bayeux,
@@ -177,8 +170,7 @@ class GwsSimulator:
             app[CONTEXT] = self._ctx
             self._ctx.tables.clear()
             _sections.setup(app, self._ctx)
-            setup_hooks(app, self, self.state)
-            setup_console(app, self.state, self._bayeux)
+            setup_console(app, self, self.state, self._bayeux)
             app.router.add_post(self._cometd_path, self._bayeux_handler)
             app.router.add_post(self._cometd_path + "/{suffix:.*}", self._bayeux_handler)
             app.on_shutdown.append(self._on_shutdown)
@@ -277,7 +269,9 @@ class GwsSimulator:
 
     @property
     def control_token(self) -> str:
-        """The token of the control API and the console (``Authorization: Bearer``)."""
+        """The token of the control API (``/control``) and the console (``/console``): the
+        ``control_token`` given (16 characters or more), else a random one. They answer only
+        loopback peers unless ``allow_remote_control=True``; see docs/testing.md."""
         return self._gate.token
 
     # -- test hooks -----------------------------------------------------------------------

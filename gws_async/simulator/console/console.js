@@ -143,7 +143,8 @@ function renderWorkbin(workbin) {
   card.dataset.workbin = workbin.id;
   const head = el("div", "card-head");
   head.append(el("strong", "", workbin.name), el("span", "dim", workbin.kind));
-  head.append(pill(workbin.items.length + " items", workbin.items.length ? "warn" : "muted"));
+  const n = workbin.items.length;
+  head.append(pill(n + (n === 1 ? " item" : " items"), n ? "warn" : "muted"));
   card.append(head);
   if (workbin.items.length) {
     const list = el("ul", "items");
