@@ -80,7 +80,12 @@ def add_sim(commands: Any) -> None:
     """Add ``sim`` to the ``gws-async`` subcommands; its arguments are parsed by
     :func:`run_sim`, so that other commands do not load the simulator's hook table."""
     sim = commands.add_parser("sim", help=_SUMMARY, add_help=False, prefix_chars="\0")
-    sim.add_argument("sim_args", nargs=argparse.REMAINDER)
+    sim.add_argument(
+        "sim_args",
+        nargs=argparse.REMAINDER,
+        metavar="HOOK ...",
+        help="the hook and its arguments ('gws-async sim --help' lists them)",
+    )
 
 
 # -- the parser -------------------------------------------------------------------------------
@@ -162,7 +167,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help=f"read the control token here (not ${ENV_SIMULATOR_TOKEN})",
     )
     parser.add_argument("--token", nargs="?", action=_RefuseToken, help=argparse.SUPPRESS)
-    hooks = parser.add_subparsers(dest="hook", required=True, metavar="HOOK", parser_class=_Parser)
+    hooks = parser.add_subparsers(
+        dest="hook",
+        required=True,
+        metavar="HOOK",
+        parser_class=_Parser,
+        help="what to make happen; 'gws-async sim HOOK --help' describes its arguments",
+    )
     hooks.add_parser("state", help="print the simulator's state (agents, workbins) as JSON")
     for hook in HOOKS:
         sub = hooks.add_parser(hook.name, help=hook.summary, description=hook.summary + ".")

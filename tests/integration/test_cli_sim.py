@@ -217,6 +217,18 @@ async def test_refusals_are_one_line_with_their_exit_status(
     assert sim.state.interactions == {}
 
 
+def test_every_argument_has_help() -> None:
+    from gws_async.cli._parser import build_parser
+    from gws_async.cli._sim import _build_parser
+
+    outer = next(a for a in build_parser()._actions if a.dest == "command").choices["sim"]
+    parser = _build_parser()
+    hooks = next(a for a in parser._actions if a.dest == "hook").choices
+    for command in (outer, parser, *hooks.values()):
+        for action in command._actions:
+            assert action.help, f"{command.prog}: {action.dest} has no help"
+
+
 async def test_help_lists_every_hook() -> None:
     code, out, _ = await _run("sim", "--help", env=_env(), timeout=RUN_TIMEOUT)
     assert code == EXIT_OK
