@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 
-from gws_async import CallStateChangeMessage
+from gws_async import CallStateChangeMessage, GwsError
 from gws_async.bot import Bot, Context, call_state
 from gws_async.pool import AgentPool
 from gws_async.simulator import GwsSimulator, SimAgent
@@ -55,6 +56,9 @@ async def demo() -> None:
 
 
 async def serve(url: str, agents: list[tuple[str, str]]) -> None:
+    # Said from inside the event loop, whose SIGINT handling covers the logins too.
+    names = ",".join(name for name, _ in agents)
+    print(f"connecting to {url} as {names} (Ctrl-C to stop)", file=sys.stderr)
     async with AgentPool(url, agents) as pool:
         await bot.run_forever(pool)
 
@@ -62,13 +66,23 @@ async def serve(url: str, agents: list[tuple[str, str]]) -> None:
 def main() -> None:
     url = os.environ.get("GWS_URL")
     if url is None:
+        print("GWS_URL is not set: running against the embedded simulator", file=sys.stderr)
         asyncio.run(demo())
         return
-    names = os.environ["GWS_USERNAME"].split(",")
-    passwords = os.environ["GWS_PASSWORD"].split(",")
-    if len(passwords) == 1:
-        passwords *= len(names)
-    asyncio.run(serve(url, list(zip(names, passwords, strict=True))))
+    usernames, passwords = os.environ.get("GWS_USERNAME"), os.environ.get("GWS_PASSWORD")
+    if not usernames or passwords is None:
+        sys.exit("set GWS_USERNAME and GWS_PASSWORD (comma-separated) to log in to GWS_URL")
+    names, secrets = usernames.split(","), passwords.split(",")
+    if len(secrets) == 1:
+        secrets *= len(names)
+    if len(secrets) != len(names):
+        sys.exit("GWS_PASSWORD needs one password, or one for each name in GWS_USERNAME")
+    try:
+        asyncio.run(serve(url, list(zip(names, secrets, strict=True))))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C while logging in, before the bot handles signals: nothing to stop
+    except GwsError as exc:
+        sys.exit(f"stopped: {exc}")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 
-from gws_async import GwsClient, InteractionStateMessage
+from gws_async import GwsClient, GwsError, InteractionStateMessage
 from gws_async.bot import Bot, Context, interaction_state, media
 from gws_async.simulator import GwsSimulator
 
@@ -74,12 +75,28 @@ async def demo() -> None:
             print(f"transcript of {iid}: {' | '.join(lines)}")
 
 
+async def serve(url: str, username: str, password: str) -> None:
+    # Said from inside the event loop, whose SIGINT handling covers the login too.
+    print(f"connecting to {url} as {username} (Ctrl-C to stop)", file=sys.stderr)
+    async with GwsClient(url, username, password) as gws:
+        await bot.run_forever(gws)  # until Ctrl-C or SIGTERM, then stops the bot cleanly
+
+
 def main() -> None:
     url = os.environ.get("GWS_URL")
     if url is None:
+        print("GWS_URL is not set: running against the embedded simulator", file=sys.stderr)
         asyncio.run(demo())
-    else:
-        bot.run(url, os.environ["GWS_USERNAME"], os.environ["GWS_PASSWORD"])
+        return
+    username, password = os.environ.get("GWS_USERNAME"), os.environ.get("GWS_PASSWORD")
+    if not username or password is None:
+        sys.exit("set GWS_USERNAME and GWS_PASSWORD to log in to GWS_URL")
+    try:
+        asyncio.run(serve(url, username, password))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C while logging in, before the bot handles signals: nothing to stop
+    except GwsError as exc:
+        sys.exit(f"stopped: {exc}")
 
 
 if __name__ == "__main__":

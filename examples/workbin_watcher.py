@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 
-from gws_async import GwsClient, Topic, WorkbinStateChangeMessage
+from gws_async import GwsClient, GwsError, Topic, WorkbinStateChangeMessage
 from gws_async.simulator import GwsSimulator
 
 
@@ -23,11 +24,17 @@ async def watch(
     workbin_name: str,
     limit: int,
     ready: asyncio.Event | None = None,
+    *,
+    announce: bool = False,
 ) -> int:
     """Pull up to ``limit`` items as they arrive; return how many were processed.
 
     ``ready`` is set once the workbin is subscribed: items added later are all seen.
+    ``announce`` says on standard error where it connects, from inside the event loop,
+    whose SIGINT handling covers the login too.
     """
+    if announce:
+        print(f"connecting to {url} as {username} (Ctrl-C to stop)", file=sys.stderr)
     processed = 0
     async with GwsClient(url, username, password) as gws:
         workbins = await gws.workbins.list()
@@ -67,17 +74,20 @@ async def demo() -> None:
 def main() -> None:
     url = os.environ.get("GWS_URL")
     if url is None:
+        print("GWS_URL is not set: running against the embedded simulator", file=sys.stderr)
         asyncio.run(demo())
         return
-    asyncio.run(
-        watch(
-            url,
-            os.environ["GWS_USERNAME"],
-            os.environ["GWS_PASSWORD"],
-            os.environ.get("GWS_WORKBIN", "TestWorkbin"),
-            int(os.environ.get("GWS_LIMIT", "0")) or -1,
-        )
-    )
+    username, password = os.environ.get("GWS_USERNAME"), os.environ.get("GWS_PASSWORD")
+    if not username or password is None:
+        sys.exit("set GWS_USERNAME and GWS_PASSWORD to log in to GWS_URL")
+    workbin = os.environ.get("GWS_WORKBIN", "TestWorkbin")
+    limit = int(os.environ.get("GWS_LIMIT", "0")) or -1
+    try:
+        asyncio.run(watch(url, username, password, workbin, limit, announce=True))
+    except KeyboardInterrupt:
+        pass  # asyncio.run cancelled watch(): the client has logged out
+    except GwsError as exc:
+        sys.exit(f"stopped: {exc}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
+from typing import NoReturn, TextIO
 
 __all__ = [
     "ENV_PASSWORD",
@@ -13,7 +16,9 @@ __all__ = [
     "EXIT_OK",
     "EXIT_TERMINATED",
     "EXIT_USAGE",
+    "OneLineParser",
     "error",
+    "use_colour",
 ]
 
 EXIT_OK = 0
@@ -35,3 +40,24 @@ ENV_PASSWORD = "GWS_PASSWORD"
 def error(text: str) -> None:
     """Say ``text`` on standard error as the command: ``gws-async: text``."""
     print(f"gws-async: {text}", file=sys.stderr)
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Whether to colour what goes to ``stream``: only on a terminal, and never when
+    ``NO_COLOR`` is set to anything but the empty string (https://no-color.org) or
+    ``TERM`` is ``dumb``."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on standard error, with the
+    exit status :data:`EXIT_USAGE`, instead of the usage text and the error."""
+
+    def error(self, message: str) -> NoReturn:
+        """Say ``message`` and where the options are described; exit with 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")

@@ -2,7 +2,9 @@
 
 The readable fields of each event class come from a :func:`functools.singledispatch`
 function, one small implementation per class, so a new event type is one more
-registration instead of one more branch.
+registration instead of one more branch. On a terminal the readable line is coloured
+where it helps: states in cyan, the connection coming and going in green and red, errors
+in red, events that did not decode in yellow.
 """
 
 from __future__ import annotations
@@ -63,10 +65,47 @@ def describe_event(event: GwsEvent) -> str:
     return " ".join([type(event).__name__, *_fields(event)])
 
 
-def pretty(event: GwsEvent) -> str:
-    """:func:`describe_event` after the local time of day, to the millisecond."""
+def pretty(event: GwsEvent, *, colour: bool = False) -> str:
+    """:func:`describe_event` after the local time of day, to the millisecond; with
+    ``colour``, ANSI colours for the states, the errors and the lifecycle events."""
     stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]
-    return f"{stamp} {describe_event(event)}"
+    if not colour:
+        return f"{stamp} {describe_event(event)}"
+    name = type(event).__name__
+    colour_of_name = _NAME_COLOURS.get(name)
+    parts = [_paint(name, colour_of_name) if colour_of_name else name]
+    for part in _fields(event):
+        key, _, value = part.partition("=")
+        paint = _KEY_COLOURS.get(key)
+        parts.append(f"{key}={_paint(value, paint)}" if paint else part)
+    return f"{stamp} {' '.join(parts)}"
+
+
+_RED, _GREEN, _YELLOW, _CYAN = "31", "32", "33", "36"
+
+_NAME_COLOURS: dict[str, str] = {
+    ListenerConnected.__name__: _GREEN,
+    Reconnected.__name__: _GREEN,
+    ConnectionLost.__name__: _RED,
+    ListenerStopped.__name__: _RED,
+    UnknownEvent.__name__: _YELLOW,
+    PasswordChangeError.__name__: _RED,
+    UserPasswordChangeError.__name__: _RED,
+}
+_KEY_COLOURS: dict[str, str] = {
+    "state": _CYAN,
+    "action": _CYAN,
+    "user_state": _CYAN,
+    "operation": _CYAN,
+    "notification": _CYAN,
+    "error": _RED,
+    "cause": _RED,
+}
+
+
+def _paint(text: str, code: str) -> str:
+    # The text is already free of control characters (see _value).
+    return f"\x1b[{code}m{text}\x1b[0m"
 
 
 def _value(value: object) -> str:

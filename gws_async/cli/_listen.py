@@ -20,17 +20,55 @@ from ..events import (
     Reconnected,
     UnknownEvent,
 )
-from ..topics import DEFAULT_TOPICS
-from ._common import ENV_URL, ENV_USERNAME, EXIT_OK, EXIT_USAGE, error
+from ..topics import DEFAULT_TOPICS, Topic
+from ._common import ENV_URL, ENV_USERNAME, EXIT_OK, EXIT_USAGE, error, use_colour
 from ._format import event_to_json, pretty
 from ._supervisor import Supervisor
 
-__all__ = ["EVENT_TYPES_BY_NAME", "ListenSettings", "Tally", "format_duration", "listen"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "EVENT_TYPES_BY_NAME",
+    "KNOWN_TOPICS",
+    "ListenSettings",
+    "Tally",
+    "format_duration",
+    "is_known_topic",
+    "listen",
+    "topic_argument",
+]
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds allowed for each REST request of ``listen`` (``--timeout``), the login included."""
+
+KNOWN_TOPICS: tuple[str, ...] = tuple(
+    value for name, value in vars(Topic).items() if name.isupper() and isinstance(value, str)
+)
+"""The topics GWS is known to publish on (:class:`~gws_async.topics.Topic`)."""
 
 _ALL_TYPES: tuple[type[GwsEvent], ...] = (*EVENT_TYPES, *LIFECYCLE_EVENT_TYPES, UnknownEvent)
 
 EVENT_TYPES_BY_NAME: dict[str, type[GwsEvent]] = {cls.__name__: cls for cls in _ALL_TYPES}
 """What ``--type`` accepts: every event class, by name."""
+
+
+def topic_argument(text: str) -> str:
+    """``--topic``: a channel name, which starts with ``/``; anything else is a usage error
+    that names the known topic it most likely meant (``workbins``: ``/v2/me/workbins``)."""
+    if text.startswith("/"):
+        return text
+    word = text.strip().strip("/").lower()
+    meant = [topic for topic in KNOWN_TOPICS if topic.rsplit("/", 1)[-1] == word]
+    hint = f"did you mean {meant[0]}?" if meant else f"known: {', '.join(KNOWN_TOPICS)}"
+    raise argparse.ArgumentTypeError(f"a topic starts with '/', got {text!r}; {hint}")
+
+
+def is_known_topic(topic: str) -> bool:
+    """Whether GWS is known to publish on ``topic``: one of :data:`KNOWN_TOPICS`, or a
+    Bayeux wildcard (``/*``, ``/**``) that covers one of them."""
+    if topic in KNOWN_TOPICS:
+        return True
+    stem, _, last = topic.rpartition("/")
+    return last in ("*", "**") and any(known.startswith(stem + "/") for known in KNOWN_TOPICS)
 
 
 @dataclass
@@ -48,6 +86,8 @@ class ListenSettings:
     api_root: str
     cometd_path: str | None
     insecure: bool
+    timeout: float = DEFAULT_TIMEOUT
+    colour: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, out: TextIO) -> ListenSettings | int:
@@ -73,19 +113,39 @@ class ListenSettings:
                 error(f"set {args.password_env} (no terminal to ask for the password)")
                 return EXIT_USAGE
             password = getpass.getpass(f"GWS password for {username}: ")
+        topics = tuple(dict.fromkeys(args.topic or DEFAULT_TOPICS))
+        for topic in topics:
+            if not is_known_topic(topic):
+                # Warned, not refused: a later GWS may publish on topics this one does not know.
+                error(
+                    f"warning: GWS is not known to publish on {topic} (known: "
+                    f"{', '.join(KNOWN_TOPICS)}); subscribing anyway"
+                )
+        is_pretty = args.format == "pretty" or (args.format == "auto" and _is_terminal(out))
         return cls(
             url=url,
             username=username,
             password=password,
-            topics=tuple(dict.fromkeys(args.topic or DEFAULT_TOPICS)),
+            topics=topics,
             types=tuple(types),
-            pretty=args.format == "pretty" or (args.format == "auto" and _is_terminal(out)),
+            pretty=is_pretty,
             count=args.count,
             duration=args.duration,
             api_root=args.api_root,
             cometd_path=args.cometd_path,
             insecure=args.insecure,
+            timeout=args.timeout,
+            colour=is_pretty and use_colour(out),
         )
+
+
+def _whom(gws: GwsClient) -> str:
+    """``agent1 (Ava Smith)``: the user name and, when GWS gave one, the person's name."""
+    me = gws.user
+    if me is None:
+        return gws.username
+    name = " ".join(part for part in (me.first_name, me.last_name) if part)
+    return f"{me.user_name or gws.username}" + (f" ({name})" if name else "")
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -138,16 +198,22 @@ async def listen(settings: ListenSettings, out: TextIO, supervisor: Supervisor) 
             api_root=settings.api_root,
             cometd_path=settings.cometd_path,
             ssl=not settings.insecure,
+            timeout=settings.timeout,
         )
     except ValueError as exc:
         error(str(exc))
         return EXIT_USAGE
-    render = pretty if settings.pretty else event_to_json
+
+    def render(event: GwsEvent) -> str:
+        return pretty(event, colour=settings.colour) if settings.pretty else event_to_json(event)
+
+    error(f"connecting to {settings.url} as {settings.username}...")
     async with (
         gws,
         # One stream, so the lifecycle events come in their place among the notifications.
         gws.events(topics=[*settings.topics, ListenerEvent.TOPIC]) as stream,
     ):
+        error(f"logged in as {_whom(gws)}")
         error(f"listening on {', '.join(settings.topics)}")
         tally = Tally()
         timer = None

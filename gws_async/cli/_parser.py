@@ -158,7 +158,7 @@ examples:
 """
 
 
-def _add_simulator(commands: _Commands[argparse.ArgumentParser]) -> None:
+def _add_simulator(commands: _Commands[OneLineParser]) -> None:
     sim = commands.add_parser(
         "simulator",
         help="run the embedded GWS simulator",
@@ -201,7 +201,7 @@ def _add_simulator(commands: _Commands[argparse.ArgumentParser]) -> None:
     sim.add_argument("--agent", nargs="?", action=_RefuseAgent, help=argparse.SUPPRESS)
 
 
-def _add_listen(commands: _Commands[argparse.ArgumentParser]) -> None:
+def _add_listen(commands: _Commands[OneLineParser]) -> None:
     listen = commands.add_parser(
         "listen",
         help="connect to a GWS and print its events",
@@ -291,12 +291,11 @@ def _add_connection_options(listen: argparse.ArgumentParser) -> None:
         type=_positive_float,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help=f"seconds allowed for each REST request, the login included "
-        f"({DEFAULT_TIMEOUT:g})",
+        help=f"seconds allowed for each REST request, the login included ({DEFAULT_TIMEOUT:g})",
     )
 
 
-def _add_demo(commands: _Commands[argparse.ArgumentParser]) -> None:
+def _add_demo(commands: _Commands[OneLineParser]) -> None:
     commands.add_parser(
         "demo",
         help="run a demo agent bot against the embedded simulator, then exit",

@@ -10,11 +10,17 @@ everyone knows, and so refuses a ``--host`` beyond loopback unless
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from ._common import EXIT_OK, EXIT_USAGE, error
+from ._common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, error
 from ._sim import announce_control, control_token_for
+
+if TYPE_CHECKING:
+    from ..simulator import GwsSimulator, SimAgent
 
 __all__ = ["ENV_SIMULATOR_AGENTS", "run_simulator"]
 
@@ -34,7 +40,6 @@ async def run_simulator(args: argparse.Namespace) -> int:
         SimAgent,
         default_agents,
         is_loopback,
-        serve,
         well_known_password_users,
     )
 
@@ -55,15 +60,52 @@ async def run_simulator(args: argparse.Namespace) -> int:
     token = control_token_for(args.token_file)
     if token is None:
         return EXIT_USAGE
-    await serve(
-        args.host,
-        args.port,
-        agents,
-        control_token=token,
-        allow_remote_control=args.allow_remote_control,
-        on_start=lambda sim: announce_control(sim, args.token_file),
-    )
+    return await _serve(args, agents, token)
+
+
+async def _serve(args: argparse.Namespace, agents: list[SimAgent] | None, token: str) -> int:
+    """Serve until cancelled; one line, and :data:`EXIT_ERROR`, if it cannot listen."""
+    from ..simulator import serve
+
+    listening = False
+
+    def on_start(sim: GwsSimulator) -> None:
+        nonlocal listening
+        listening = True
+        announce_control(sim, args.token_file)
+
+    try:
+        await serve(
+            args.host,
+            args.port,
+            agents,
+            control_token=token,
+            allow_remote_control=args.allow_remote_control,
+            on_start=on_start,
+        )
+    except OSError as exc:
+        if listening:  # not about binding: let it through as it is
+            raise
+        error(_cannot_listen(args.host, args.port, exc))
+        return EXIT_ERROR
     return EXIT_OK
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    """One line on why the simulator cannot listen on ``host:port``, and what to do."""
+    if isinstance(exc, socket.gaierror):
+        return f"cannot listen on {host}: the host name does not resolve ({exc.strerror})"
+    where = f"{host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"cannot listen on {where}: port {port} is in use; choose another with "
+            f"--port, or --port 0 for any free port"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {where}: {host} is not an address of this machine"
+    if exc.errno == errno.EACCES:
+        return f"cannot listen on {where}: permission denied (try a port above 1023)"
+    return f"cannot listen on {where}: {exc.strerror or exc}"
 
 
 def _read_agents(path: str | None, environment: str) -> list[tuple[str, str]] | None:
