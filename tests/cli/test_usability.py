@@ -4,12 +4,14 @@ to colour, the ``--topic`` check, one-line usage errors and the listen options.
 
 from __future__ import annotations
 
+import inspect
 import io
 import os
 import re
 
 import pytest
 
+from gws_async import GwsClient
 from gws_async.cli import EXIT_USAGE
 from gws_async.cli._common import use_colour
 from gws_async.cli._format import describe_event, pretty
@@ -244,7 +246,8 @@ def test_usage_errors_are_one_line_naming_the_help(
 
 
 def test_listen_timeout_defaults_to_the_client_default() -> None:
-    assert build_parser().parse_args(["listen"]).timeout == DEFAULT_TIMEOUT == 30.0
+    client_default = inspect.signature(GwsClient).parameters["timeout"].default
+    assert build_parser().parse_args(["listen"]).timeout == DEFAULT_TIMEOUT == client_default
     assert build_parser().parse_args(["listen", "--timeout", "2.5"]).timeout == 2.5
 
 
