@@ -7,10 +7,11 @@ each one and publishes it to the :class:`~gws_async._streams.EventHub`, which ha
 every matching stream and waiter. Each step hands forward; none calls back up.
 
 Before decoding, a data message is dropped (and counted in :class:`ListenerStats`) when its
-channel matches no subscription, or when its Bayeux ``id`` was already handed out on that
-channel within the last :data:`DEDUP_WINDOW` messages. Warnings that bad input could repeat
-without end (undecoded notifications, those drops) are logged in full the first time for
-each kind, then summed up at most every :data:`LOG_SUMMARY_PERIOD` seconds.
+channel (a name starting with ``/``) matches no subscription, or when its Bayeux ``id`` was
+already handed out on that channel within the last :data:`DEDUP_WINDOW` messages. Warnings
+that bad input could repeat without end (undecoded notifications, those drops) are logged in
+full the first time for each kind, then summed up at most every :data:`LOG_SUMMARY_PERIOD`
+seconds.
 
 Higher layers that must act when the server forgot the Bayeux session (the workbins
 resource subscribes its workbins again) register with :attr:`Listener.on_session_renewed`.
@@ -349,11 +350,17 @@ class Listener:
         for message in messages:
             channel = message.get("channel")
             if isinstance(channel, str):
-                if channel not in subscriptions and not channel_subscribed(channel, subscriptions):
+                # Only a channel name can be unsubscribed; anything else is malformed and
+                # kept, as an UnknownEvent, like a message with no channel.
+                if (
+                    channel not in subscriptions
+                    and channel.startswith("/")
+                    and not channel_subscribed(channel, subscriptions)
+                ):
                     self._drop_unsubscribed(channel)
                     continue
                 topic = channel
-            else:  # malformed: kept, as an UnknownEvent on no topic
+            else:
                 topic = ""
             if recent.seen(message.get("id"), channel):
                 self._drop_repeated(message)

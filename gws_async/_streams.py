@@ -7,12 +7,10 @@ the listener gives (the server's ``maxInterval`` would otherwise expire the sess
 every other consumer would lose its events too); past it, the stream's
 :data:`OverflowPolicy` applies.
 
-A stalled stream costs only itself. "Fell behind" is judged per stream: a stream full past
-the deadline is first given one turn of the event loop (the budget may have gone to another
-stream, and its consumer never got to run); only if that frees no room is it behind. A
-stream that is behind is not waited for again, not even by a later answer, until its
-consumer has caught up (its buffer is at most half full again): every other stream keeps
-receiving everything, and each loss is counted and logged against the stream that lost.
+A stalled stream costs only itself: one full past the deadline gets :data:`LATE_GRACE` more
+(the budget may have gone to another stream), then it is behind and not waited for again,
+even by a later answer, until its buffer is at most half full. Other streams keep receiving
+everything; each loss is counted and logged against the stream that lost.
 """
 
 from __future__ import annotations
@@ -22,9 +20,9 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Generator
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Final, Generic, Literal, TypeVar
 
-from ._exceptions import GwsError
+from ._exceptions import ClientStateError, GwsError
 from .events import GwsEvent, UnknownEvent
 
 __all__ = [
@@ -61,17 +59,18 @@ server's ``maxInterval`` allows:
 
 OVERFLOW_POLICIES: tuple[OverflowPolicy, ...] = ("drop_oldest", "raise", "block")
 
+LATE_GRACE: Final = 0.05
+"""Seconds a full stream is still waited for past the deadline (once per overflow episode),
+so that a quick consumer that never got to run drains before it is judged behind."""
+
 
 class StreamClosed(GwsError):
     """The client closed (or the listener gave up) while a consumer was waiting."""
 
 
-class StreamNotEntered(GwsError, RuntimeError):
-    """A stream was iterated (or read) without being entered with ``async with`` first.
-
-    Only entering registers the stream and subscribes its topics; an iteration that
-    silently yielded nothing would hide the mistake.
-    """
+class StreamNotEntered(ClientStateError):
+    """A stream was iterated (or read) before ``async with`` entered it (which registers
+    it and subscribes its topics): an iteration that yielded nothing would hide it."""
 
 
 class StreamOverflowError(StreamClosed):
@@ -124,13 +123,10 @@ class EventStream(Generic[E]):
             async for event in stream:
                 ...
 
-    Entering registers the stream and subscribes its topics; leaving releases it. Iterating
-    (or calling :meth:`get`) on a stream never entered raises :class:`StreamNotEntered` at
-    once rather than yielding nothing: an iteration cannot release a stream it entered by
-    itself when the loop is left early, so it does not enter one.
-
-    The iteration ends when the stream is left or the client closes; if the listener gave
-    up, the reason is raised from the iteration.
+    Entering registers it and subscribes its topics; leaving releases it. Reading one never
+    entered raises :class:`StreamNotEntered` at once (a loop left early could not release
+    a stream it entered by itself). The iteration ends when the stream is left or the
+    client closes; if the listener gave up, the reason is raised from the iteration.
     """
 
     def __init__(
@@ -155,7 +151,6 @@ class EventStream(Generic[E]):
         self._prepare = prepare
         self._open = False
         self._entered = False
-        self._ended = False
         self._failure: StreamOverflowError | None = None
         # Drops in the current overflow episode; non-zero means "behind": not waited for.
         self._dropping = 0
@@ -221,7 +216,6 @@ class EventStream(Generic[E]):
         # coroutine it costs for every event.
         item = queue.get_nowait() if queue.qsize() else await queue.get()
         if item is _END:
-            self._ended = True
             self._queue.put_nowait(_END)  # later calls end too
             if self._failure is not None:
                 raise self._failure
@@ -271,21 +265,16 @@ class EventStream(Generic[E]):
             await queue.put(event)
             return
         if not self._dropping:  # behind already: judged, the listener is not held again
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining > 0:
-                try:
-                    # Safe against a lost or doubled put: wait_for returns the put's result
-                    # if it completed as the timeout fired, and a cancelled put puts nothing.
-                    await asyncio.wait_for(queue.put(event), remaining)
-                    return
-                except asyncio.TimeoutError:
-                    pass
-            else:
-                # The budget went to another stream: let this consumer run once before
-                # judging it, or a stalled stream would make every other one lose too.
-                await asyncio.sleep(0)
-                if self._offer(event):
-                    return
+            # Past the deadline the budget went to another stream, and this consumer may
+            # not have run since: a short grace lets it drain before it is judged.
+            wait = max(deadline - asyncio.get_running_loop().time(), LATE_GRACE)
+            try:
+                # Safe against a lost or doubled put: wait_for returns the put's result if
+                # it completed as the timeout fired, and a cancelled put puts nothing.
+                await asyncio.wait_for(queue.put(event), wait)
+                return
+            except asyncio.TimeoutError:
+                pass
             if not self._open:  # closed while we waited
                 return
         if self._overflow == "raise":

@@ -80,6 +80,8 @@ class Cometd:
                 while not self.script and not self.closed:  # parked like a long poll
                     self.more.clear()
                     await self.more.wait()
+                if self.closed:  # the test is over: a slow poll, not a busy loop
+                    await asyncio.sleep(0.05)
                 step = self.script.pop(0) if self.script else []
                 if step == "402":
                     reply.update(successful=False, error="402::Unknown client")

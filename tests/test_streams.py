@@ -300,7 +300,7 @@ def test_unknown_overflow_policy_is_refused() -> None:
 
 async def _drain_into(stream: Any, into: list[Any]) -> None:
     while True:
-        into.append(await stream.get())
+        into.append(await stream.get(5))
 
 
 async def _publish_answer(hub: EventHub, first: int, count: int, budget: float) -> None:
