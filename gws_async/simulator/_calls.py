@@ -10,7 +10,7 @@ Telephony Operations Notifications". Every operation answers ``{"statusCode": 0,
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -167,8 +167,15 @@ def _publish(
     ctx.publish(call.owner, TOPIC_CALLS, data)
 
 
-def ring_call(ctx: SimContext, api: str, username: str, from_number: str) -> str:
-    """An inbound call ringing on the agent's device; ``StatusChange`` Ringing follows."""
+def ring_call(
+    ctx: SimContext,
+    api: str,
+    username: str,
+    from_number: str,
+    user_data: Mapping[str, Any] | None = None,
+) -> str:
+    """An inbound call ringing on the agent's device (with ``user_data`` attached);
+    ``StatusChange`` Ringing follows."""
     presence = ctx.state.presence[ctx.state.agent(username).username]
     if not from_number.strip():
         raise ValueError("from_number is empty")
@@ -179,6 +186,7 @@ def ring_call(ctx: SimContext, api: str, username: str, from_number: str) -> str
         participants=[from_number],
         ani=from_number,
         dnis=presence.phone_number,
+        user_data=dict(user_data or {}),
     )
     _publish(ctx, api, call, "StatusChange", None)
     return call.id

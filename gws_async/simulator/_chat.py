@@ -7,6 +7,7 @@ Chat operations answer ``{"statusCode": 0, "referenceId": N}``; the consultation
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -57,13 +58,20 @@ def _customer_chat_id(interaction: SimInteraction) -> str:
     return ("C" + interaction.id)[:16].upper()
 
 
-def offer_chat(ctx: SimContext, username: str, *, nickname: str, message: str | None) -> str:
+def offer_chat(
+    ctx: SimContext,
+    username: str,
+    *,
+    nickname: str,
+    message: str | None,
+    user_data: Mapping[str, Any] | None = None,
+) -> str:
     """A chat from a customer, offered (``Invited``) to ``username``."""
     ctx.state.agent(username)
     interaction = ctx.state.add_interaction(
         media="chat",
         state="Invited",
-        user_data=None,
+        user_data=user_data,
         interaction_id=None,
         queue="SimpleChatInQueue",
     )

@@ -52,13 +52,20 @@ def deliver_email(
     text: str,
     from_address: str,
     to_address: str,
+    user_data: Mapping[str, Any] | None = None,
 ) -> str:
-    """An inbound e-mail offered (``Invited``) to ``username``."""
+    """An inbound e-mail offered (``Invited``) to ``username``; ``user_data`` is attached
+    beside ``Subject``, ``FromAddress`` and ``To``."""
     ctx.state.agent(username)
     interaction = ctx.state.add_interaction(
         media="email",
         state="Invited",
-        user_data={"Subject": subject, "FromAddress": from_address, "To": to_address},
+        user_data={
+            **(user_data or {}),
+            "Subject": subject,
+            "FromAddress": from_address,
+            "To": to_address,
+        },
         interaction_id=None,
         queue="SimpleEmailInQueue",
     )

@@ -30,6 +30,7 @@ from ._console import FeedingBayeux, setup_console
 from ._control import ControlGate
 from ._exposure import warn_if_exposed
 from ._state import HttpSession, SimAgent, SimState, SimWorkbin, default_agents, default_workbins
+from ._traffic import Traffic, TrafficPlan
 
 __all__ = ["GwsSimulator"]
 
@@ -112,6 +113,7 @@ class GwsSimulator:
         max_attachment_size: int = DEFAULT_MAX_ATTACHMENT_SIZE,
         control_token: str | None = None,
         allow_remote_control: bool = False,
+        traffic: TrafficPlan | None = None,
     ) -> None:
         """Configure the simulator; nothing listens until :meth:`start`.
 
@@ -126,6 +128,8 @@ class GwsSimulator:
         400 like a malformed body. An agent reads only the interactions it works on or
         sees in its workbins; a ``ROLE_ADMIN`` agent reads them all.
         For ``control_token`` and ``allow_remote_control``, see :attr:`control_token`.
+        With ``traffic``, calls, chats and e-mails arrive for its agent groups while the
+        simulator runs (see :attr:`traffic`).
         """
         if long_poll_timeout <= 0 or max_interval <= 0:
             raise ValueError("long_poll_timeout and max_interval must be positive")
@@ -153,6 +157,8 @@ class GwsSimulator:
             csrf=csrf,
             max_attachment_size=max_attachment_size,
         )
+        #: The traffic generator when a plan was given: its ``counts`` tell what arrived.
+        self.traffic = Traffic(traffic, self.state, self) if traffic is not None else None
         self._failures: list[_Failure] = []
         self._stalls: list[_Stall] = []
         self._stopping = asyncio.Event()
@@ -200,6 +206,8 @@ class GwsSimulator:
             raise
         self._port = int(runner.addresses[0][1])
         self._runner = runner
+        if self.traffic is not None:
+            self.traffic.start()
         logger.debug("GWS simulator started on %s", self.url)
         warn_if_exposed(self._host, self.state.agents.values())
 
@@ -208,6 +216,8 @@ class GwsSimulator:
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        if self.traffic is not None:
+            await self.traffic.stop()
         self._bayeux.close()
         self._stopping.set()
         try:
@@ -299,11 +309,17 @@ class GwsSimulator:
             interaction_id=interaction_id,
         )
 
-    def ring_call(self, username: str, from_number: str = "5551234") -> str:
-        """An inbound call from ``from_number`` ringing on the agent's device; returns its
-        id. A ``CallStateChangeMessage`` (``StatusChange``, Ringing) goes to ``/v2/me/calls``;
-        the agent can then ``Answer`` it."""
-        return _calls.ring_call(self._ctx, self.api_url, username, from_number)
+    def ring_call(
+        self,
+        username: str,
+        from_number: str = "5551234",
+        *,
+        user_data: Mapping[str, Any] | None = None,
+    ) -> str:
+        """An inbound call from ``from_number`` ringing on the agent's device, with
+        ``user_data`` attached; returns its id. A ``CallStateChangeMessage``
+        (``StatusChange``, Ringing) goes to ``/v2/me/calls``; the agent can then ``Answer`` it."""
+        return _calls.ring_call(self._ctx, self.api_url, username, from_number, user_data)
 
     def create_interaction(
         self,
@@ -325,14 +341,21 @@ class GwsSimulator:
         )
 
     def offer_chat(
-        self, username: str, *, nickname: str = "Customer", message: str | None = "Hello"
+        self,
+        username: str,
+        *,
+        nickname: str = "Customer",
+        message: str | None = "Hello",
+        user_data: Mapping[str, Any] | None = None,
     ) -> str:
         """A customer chat offered to ``username`` (state ``Invited``); returns its id.
 
         The transcript starts with the customer's PARTY_JOINED (``nickname``) and, unless
         ``message`` is empty, a NEW_MESSAGE; it arrives with the agent's Accept.
         """
-        return _chat.offer_chat(self._ctx, username, nickname=nickname, message=message)
+        return _chat.offer_chat(
+            self._ctx, username, nickname=nickname, message=message, user_data=user_data
+        )
 
     def customer_says(self, interaction_id: str, text: str) -> None:
         """The chat's customer writes ``text``: a NEW_MESSAGE to the agents in the chat."""
@@ -346,8 +369,10 @@ class GwsSimulator:
         text: str,
         from_address: str,
         to_address: str = "support@example.com",
+        user_data: Mapping[str, Any] | None = None,
     ) -> str:
-        """An inbound e-mail offered to ``username`` (state ``Invited``); returns its id."""
+        """An inbound e-mail offered to ``username`` (state ``Invited``), with ``user_data``
+        attached beside its ``Subject``, ``FromAddress`` and ``To``; returns its id."""
         return _email.deliver_email(
             self._ctx,
             username,
@@ -355,6 +380,7 @@ class GwsSimulator:
             text=text,
             from_address=from_address,
             to_address=to_address,
+            user_data=user_data,
         )
 
     def push(self, username: str, topic: str, data: Any) -> int:
