@@ -20,18 +20,23 @@ from collections.abc import Callable, Sequence
 
 from ._common import logger
 from ._exposure import WELL_KNOWN_PASSWORDS, is_loopback, well_known_password_users
+from ._scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from ._server import GwsSimulator
 from ._state import SimAgent, SimInteraction, SimState, SimWorkbin, default_agents
 
 __all__ = [
     "WELL_KNOWN_PASSWORDS",
     "GwsSimulator",
+    "Scenario",
+    "ScenarioError",
     "SimAgent",
     "SimInteraction",
     "SimState",
     "SimWorkbin",
     "default_agents",
     "is_loopback",
+    "load_scenario",
+    "parse_scenario",
     "serve",
     "well_known_password_users",
 ]
@@ -45,20 +50,37 @@ async def serve(
     control_token: str | None = None,
     allow_remote_control: bool = False,
     on_start: Callable[[GwsSimulator], None] | None = None,
+    scenario: Scenario | None = None,
 ) -> None:
     """Run a simulator on ``host:port`` until cancelled; ``on_start`` is called once it
-    listens (to tell where its console is, for one)."""
-    simulator = GwsSimulator(
-        agents,
-        host=host,
-        port=port,
-        control_token=control_token,
-        allow_remote_control=allow_remote_control,
-    )
+    listens (to tell where its console is, for one). A ``scenario`` gives the agents,
+    workbins, skills and traffic instead of ``agents``."""
+    if scenario is not None:
+        simulator = scenario.simulator(
+            host=host,
+            port=port,
+            control_token=control_token,
+            allow_remote_control=allow_remote_control,
+        )
+    else:
+        simulator = GwsSimulator(
+            agents,
+            host=host,
+            port=port,
+            control_token=control_token,
+            allow_remote_control=allow_remote_control,
+        )
     async with simulator as sim:
         logger.info("GWS simulator listening on %s", sim.api_url)
         for agent in sim.state.agents.values():
             logger.info("agent %s (place %s)", agent.username, agent.place)
+        if sim.traffic is not None:
+            for group in sim.traffic.plan.groups:
+                logger.info(
+                    "traffic for %s: %g calls, %g chats, %g e-mails a minute",
+                    group.group,
+                    *group.rates(),
+                )
         if on_start is not None:
             on_start(sim)
         await asyncio.Event().wait()
