@@ -65,8 +65,8 @@ exit status:
 _SIMULATOR_EPILOG = f"""\
 exit status:
   {EXIT_ERROR}    cannot listen: the port is in use or the host cannot be resolved
-  {EXIT_USAGE}    usage error: bad option, unreadable agents, or default passwords beyond
-       loopback
+  {EXIT_USAGE}    usage error: bad option, unreadable agents or scenario, or default
+       passwords beyond loopback
   {EXIT_INTERRUPTED}  stopped by Ctrl-C (SIGINT)
   {EXIT_TERMINATED}  stopped by SIGTERM
 """
@@ -147,12 +147,18 @@ command line. An agents file holds one USER:PASSWORD per line (the password is t
 of the line; blank lines and lines starting with # are skipped); ${ENV_SIMULATOR_AGENTS}
 holds USER:PASSWORD entries separated by whitespace.
 
+--scenario FILE serves a whole contact center instead, described in TOML: agents
+with their passwords, agent and place groups, skills, workbins with queued items, and
+traffic (calls, chats and e-mails per minute per agent group, with made-up customers).
+See examples/scenario.toml; a malformed file is refused naming the line and the key.
+
 The default passwords are known to everyone: with them (or any agent given one of
-them) a --host other than loopback (127.0.0.1, ::1, localhost) is refused unless
---allow-default-passwords is given.
+them, or one of the example scenario's) a --host other than loopback (127.0.0.1, ::1,
+localhost) is refused unless --allow-default-passwords is given.
 
 examples:
   gws-async simulator --port 8090
+  gws-async simulator --scenario examples/scenario.toml
   {ENV_SIMULATOR_AGENTS}='alice:s3cret bob:0ther' gws-async simulator
   gws-async simulator --host 0.0.0.0 --agents-file agents.txt
 """
@@ -180,6 +186,12 @@ def _add_simulator(commands: _Commands[OneLineParser]) -> None:
         metavar="FILE",
         help=f"the agents the simulator accepts, one USER:PASSWORD per line (default: "
         f"${ENV_SIMULATOR_AGENTS}, else agent1 and agent2 with the default passwords)",
+    )
+    sim.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="a TOML scenario: agents, groups, skills, workbins with queued items and "
+        "traffic (see examples/scenario.toml); not with --agents-file",
     )
     sim.add_argument(
         "--allow-default-passwords",

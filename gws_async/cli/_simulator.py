@@ -4,7 +4,8 @@ Its agents come from ``--agents-file`` or ``$GWS_SIMULATOR_AGENTS``, never from 
 command line (where passwords show in the process list and the shell history); without
 either it serves the default agent1/password1 and agent2/password2, whose passwords
 everyone knows, and so refuses a ``--host`` beyond loopback unless
-``--allow-default-passwords`` is given.
+``--allow-default-passwords`` is given. ``--scenario FILE`` gives the agents (and the
+whole contact center) instead; the example scenario's passwords count as well known too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ._common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, error
 from ._sim import announce_control, control_token_for
 
 if TYPE_CHECKING:
-    from ..simulator import GwsSimulator, SimAgent
+    from ..simulator import GwsSimulator, Scenario, SimAgent
 
 __all__ = ["ENV_SIMULATOR_AGENTS", "run_simulator"]
 
@@ -37,33 +38,49 @@ async def run_simulator(args: argparse.Namespace) -> int:
     """Serve on ``args.host``:``args.port`` with the configured agents, until cancelled."""
     # Imported here: the other subcommands do not need the simulator's web server.
     from ..simulator import (
+        ScenarioError,
         SimAgent,
         default_agents,
         is_loopback,
+        load_scenario,
         well_known_password_users,
     )
 
+    scenario: Scenario | None = None
+    agents: list[SimAgent] | None = None
     try:
-        pairs = _read_agents(args.agents_file, os.environ.get(ENV_SIMULATOR_AGENTS, ""))
-    except _AgentsError as exc:
+        if args.scenario is not None:
+            if args.agents_file is not None:
+                raise _AgentsError("give the agents with --scenario or --agents-file, not both")
+            scenario = load_scenario(args.scenario)
+            exposed = scenario.well_known_password_users()
+        else:
+            pairs = _read_agents(args.agents_file, os.environ.get(ENV_SIMULATOR_AGENTS, ""))
+            agents = [SimAgent(user, password) for user, password in pairs] if pairs else None
+            exposed = well_known_password_users(agents or default_agents())
+    except (_AgentsError, ScenarioError) as exc:
         error(str(exc))
         return EXIT_USAGE
-    agents = [SimAgent(user, password) for user, password in pairs] if pairs else None
-    exposed = well_known_password_users(agents or default_agents())
     if exposed and not is_loopback(args.host) and not args.allow_default_passwords:
+        own = "in the scenario" if scenario else f"(--agents-file or ${ENV_SIMULATOR_AGENTS})"
         error(
             f"refusing to listen on {args.host or 'every interface'} beyond loopback: "
             f"{', '.join(exposed)} would have well-known passwords. Give your own agents "
-            f"(--agents-file or ${ENV_SIMULATOR_AGENTS}), or --allow-default-passwords"
+            f"{own}, or --allow-default-passwords"
         )
         return EXIT_USAGE
     token = control_token_for(args.token_file)
     if token is None:
         return EXIT_USAGE
-    return await _serve(args, agents, token)
+    return await _serve(args, agents, token, scenario)
 
 
-async def _serve(args: argparse.Namespace, agents: list[SimAgent] | None, token: str) -> int:
+async def _serve(
+    args: argparse.Namespace,
+    agents: list[SimAgent] | None,
+    token: str,
+    scenario: Scenario | None = None,
+) -> int:
     """Serve until cancelled; one line, and :data:`EXIT_ERROR`, if it cannot listen."""
     from ..simulator import serve
 
@@ -82,6 +99,7 @@ async def _serve(args: argparse.Namespace, agents: list[SimAgent] | None, token:
             control_token=token,
             allow_remote_control=args.allow_remote_control,
             on_start=on_start,
+            scenario=scenario,
         )
     except OSError as exc:
         if listening:  # not about binding: let it through as it is
