@@ -76,7 +76,10 @@ def add_fleet(commands: Any) -> None:
         help="run agents over worker processes and hosts, events fanned out on Redis",
         description="A fleet of agents on Redis: 'worker' runs them, 'consume' reads events.",
     )
-    sub = fleet.add_subparsers(dest="fleet_command", required=True, metavar="FLEET_COMMAND")
+    sub = fleet.add_subparsers(
+        dest="fleet_command", required=True, metavar="FLEET_COMMAND",
+        help="'worker' or 'consume'; 'gws-async fleet FLEET_COMMAND --help' for their options",
+    )  # fmt: skip
     fmt = argparse.RawDescriptionHelpFormatter
     worker = sub.add_parser(
         "worker", help="run a worker", description=_WORKER_DESCRIPTION, formatter_class=fmt
@@ -120,8 +123,10 @@ def add_fleet(commands: Any) -> None:
 def _add_redis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--redis", metavar="URL", help=f"the Redis URL (default: ${ENV_REDIS_URL})")
     parser.add_argument("--prefix", default="gws:", help="prefix of every Redis key (gws:)")
-    parser.add_argument("--shards", type=_positive, default=16, metavar="N",
-                        help="event stream shards, the same for workers and consumers (16)")  # fmt: skip
+    parser.add_argument(
+        "--shards", type=_positive, default=16, metavar="N",
+        help="event stream shards, the same for workers and consumers (16)",
+    )  # fmt: skip
 
 
 def _positive(value: str) -> int:
@@ -206,10 +211,11 @@ async def _worker(args: argparse.Namespace, redis_url: str) -> int:
 
 
 async def _consume(args: argparse.Namespace, redis_url: str, out: TextIO) -> int:
-    from ..events import EVENT_TYPES, UnknownEvent
+    from ..events import EVENT_TYPES, GwsEvent, UnknownEvent
     from ..fleet import FleetError, fleet_events
 
-    known = {cls.__name__: cls for cls in (*EVENT_TYPES, UnknownEvent)}
+    classes: tuple[type[GwsEvent], ...] = (*EVENT_TYPES, UnknownEvent)
+    known = {cls.__name__: cls for cls in classes}
     unknown = [name for name in args.type if name not in known]
     if unknown:
         error(f"unknown event type(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
@@ -225,8 +231,14 @@ async def _consume(args: argparse.Namespace, redis_url: str, out: TextIO) -> int
             async for event in stream:
                 meta = stream.current
                 assert meta is not None
-                record = {"agent": meta.agent, "topic": event.topic, "type": type(event).__name__,
-                          "data": event.raw, "receivedAt": meta.received_at, "resync": meta.resync}  # fmt: skip
+                record = {
+                    "agent": meta.agent,
+                    "topic": event.topic,
+                    "type": type(event).__name__,
+                    "data": event.raw,
+                    "receivedAt": meta.received_at,
+                    "resync": meta.resync,
+                }
                 out.write(json.dumps(record, separators=(",", ":"), default=str) + "\n")
                 out.flush()
                 printed += 1

@@ -276,7 +276,7 @@ class Balancer:
                 await asyncio.sleep(self.settings.tick)
             finally:
                 with contextlib.suppress(RedisError, RuntimeError):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def announce(self) -> None:
         """Tell the other members to rebalance now (after joining)."""

@@ -289,8 +289,8 @@ class FleetEvents(Generic[E]):
                 await self._claim(shard)
             if self._buffer:
                 return
-            streams = {self._stream(s): ">" for s in shards}
-            reply = await self._redis.xreadgroup(
+            streams: dict[Any, Any] = {self._stream(s): ">" for s in shards}
+            reply: Any = await self._redis.xreadgroup(
                 self.group, self.consumer, streams, count=self._batch, block=self._block_ms
             )
         except RedisError as exc:
@@ -368,7 +368,8 @@ def fleet_events(
 ) -> FleetEvents[Any]:
     """The fleet's events for one member of consumer ``group``, like ``gws.events()``::
 
-        async with fleet_events("redis://redis:6379", InteractionStateMessage, group="crm") as events:
+        events = fleet_events("redis://redis:6379", InteractionStateMessage, group="crm")
+        async with events:
             async for event in events:          # typed, in order per agent
                 agent = events.agent_of(event)
                 ...                             # acknowledged when the body returns

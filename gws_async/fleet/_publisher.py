@@ -103,10 +103,10 @@ class Publisher:
             self.dropped[agent] += 1
             self._unreported[agent] += 1
             return
-        values = (agent, event.topic, type(event).__name__, _json.dumps(event.raw))
-        fields = (
-            *(x for pair in zip(FIELDS[:4], values, strict=True) for x in pair),
-            "at", repr(time.time()), "token", str(token), "origin", origin,
+        fields: tuple[str | bytes, ...] = (
+            "agent", agent, "topic", event.topic, "type", type(event).__name__,
+            "raw", _json.dumps(event.raw), "at", repr(time.time()), "token", str(token),
+            "origin", origin,
         )  # fmt: skip
         self._queue.append(_Entry(agent, lease, self.stream_key(agent), fields))
         self._ready.set()
@@ -169,6 +169,6 @@ class Publisher:
         """Wait up to ``timeout`` seconds for the buffer to empty; True if it did."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self._queue and loop.time() < deadline:
+        while self._queue and loop.time() < deadline:  # noqa: ASYNC110 - bounded, rare
             await asyncio.sleep(0.02)
         return not self._queue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 import shutil
 import signal
@@ -136,7 +137,7 @@ class Recorder:
         found = []
         for user, spans in by_user.items():
             spans.sort()
-            for before, after in zip(spans, spans[1:]):
+            for before, after in itertools.pairwise(spans):
                 if after[0] <= before[1]:
                     found.append(f"{user}: {before} overlaps {after}")
         return found
@@ -204,13 +205,13 @@ class Workers:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, worker_id: str, *extra: str) -> subprocess.Popen[bytes]:
-        log = open(self.directory / f"{worker_id}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gws_async", "-v", "fleet", "worker", self.url,
-             "--agents", str(self.agents), "--secrets", str(self.secrets),
-             "--redis", self.redis_url, "--id", worker_id, *self.options, *extra],
-            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-        )  # fmt: skip
+        with open(self.directory / f"{worker_id}.log", "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "gws_async", "-v", "fleet", "worker", self.url,
+                 "--agents", str(self.agents), "--secrets", str(self.secrets),
+                 "--redis", self.redis_url, "--id", worker_id, *self.options, *extra],
+                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            )  # fmt: skip
         self.processes[worker_id] = process
         return process
 
@@ -246,7 +247,7 @@ async def owners(redis_url: str, prefix: str = "gws:workers:") -> dict[str, str]
     finally:
         await client.aclose()
     result = {}
-    for key, value in zip(keys, values):
+    for key, value in zip(keys, values, strict=True):
         if value is not None:
             result[key.decode().rsplit(":", 1)[1]] = value.decode().rsplit(":", 1)[0]
     return result

@@ -81,12 +81,12 @@ async def test_a_wrong_password_is_named_and_the_others_work(
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     agents = [*specs(3), AgentSpec("agent3", "wrong"), AgentSpec("nobody", "x")]
-    async with RecordedSimulator(make_agents(4)) as sim:
-        async with FleetWorker(
-            sim.url, agents, redis_server.url, settings=FAST, shards=2
-        ) as worker:
-            await eventually(lambda: sim.subscribed() == {"agent0", "agent1", "agent2"}, 15)
-            await eventually(lambda: set(worker.agents) == {"agent0", "agent1", "agent2"}, 5)
+    async with (
+        RecordedSimulator(make_agents(4)) as sim,
+        FleetWorker(sim.url, agents, redis_server.url, settings=FAST, shards=2) as worker,
+    ):
+        await eventually(lambda: sim.subscribed() == {"agent0", "agent1", "agent2"}, 15)
+        await eventually(lambda: set(worker.agents) == {"agent0", "agent1", "agent2"}, 5)
     text = caplog.text
     assert "agent3: AuthenticationError" in text
     assert "nobody: AuthenticationError" in text
@@ -116,7 +116,7 @@ async def test_redis_restart_is_ridden_out(persistent_redis: RedisServer) -> Non
                 for seq in range(20, 30):
                     for i in range(4):
                         sim.push_seq(f"agent{i}", seq)
-                await eventually(lambda: len({x for x in got}) == 120, 20)
+                await eventually(lambda: len(set(got)) == 120, 20)
                 task.cancel()
             assert worker.stats.dropped == {}
             # The agents stayed logged in: no new HTTP session was needed.

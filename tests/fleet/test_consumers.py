@@ -1,0 +1,110 @@
+"""Consumer groups: a consumer killed mid-stream loses nothing (its unacknowledged events
+go to another member), each agent's events stay in order; filters; the CLI's JSON lines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gws_async.events import WorkbinStateChangeMessage
+from gws_async.fleet import AgentSpec, BalancerSettings, FleetWorker, fleet_events
+
+from .conftest import ROOT, RecordedSimulator, RedisServer, eventually, make_agents
+
+FAST = BalancerSettings(ttl=3.0, margin=1.0, tick=0.3)
+AGENTS = 10
+PER_AGENT = 30
+
+
+def by_agent(pairs: list[tuple[str, int]]) -> dict[str, list[int]]:
+    result: dict[str, list[int]] = {}
+    for agent, seq in pairs:
+        result.setdefault(agent, []).append(seq)
+    return result
+
+
+async def test_a_killed_consumer_loses_nothing(redis_server: RedisServer, tmp_path: Path) -> None:
+    specs = [AgentSpec(f"agent{i}", f"pw{i}") for i in range(AGENTS)]
+    out = tmp_path / "consumer.jsonl"
+    async with RecordedSimulator(make_agents(AGENTS)) as sim:  # noqa: SIM117
+        async with FleetWorker(sim.url, specs, redis_server.url, settings=FAST, shards=4):
+            await eventually(lambda: len(sim.subscribed()) == AGENTS, 20)
+            with out.open("wb") as sink:
+                victim = subprocess.Popen(  # noqa: ASYNC220 - starts at once
+                    [sys.executable, "-m", "gws_async", "fleet", "consume", "--redis",
+                     redis_server.url, "--group", "g", "--shards", "4", "--consumer", "victim",
+                     "--type", "WorkbinStateChangeMessage", "--ttl", "3", "--margin", "1",
+                     "--tick", "0.3"],
+                    stdout=sink, cwd=ROOT,
+                )  # fmt: skip
+            try:
+                for seq in range(PER_AGENT):
+                    for i in range(AGENTS):
+                        sim.push_seq(f"agent{i}", seq)
+                # Kill it once it has printed part of the events.
+                await eventually(lambda: out.read_bytes().count(b"\n") >= 20, 20, 0.05)
+                victim.kill()
+                victim.wait(10)
+            finally:
+                if victim.poll() is None:
+                    victim.kill()
+                    victim.wait(10)
+            printed = [json.loads(line) for line in out.read_text().splitlines()]
+            first = [(r["agent"], r["data"]["seq"]) for r in printed]
+            second: list[tuple[str, int]] = []
+            stream = fleet_events(
+                redis_server.url, WorkbinStateChangeMessage, group="g", shards=4, settings=FAST
+            )
+            async with stream:
+                async for event in stream:
+                    second.append((stream.agent_of(event), event.raw["seq"]))
+                    if len(set(first) | set(second)) == AGENTS * PER_AGENT:
+                        break
+    assert len(first) < AGENTS * PER_AGENT  # killed mid-stream
+    everything = set(first) | set(second)
+    assert everything == {(f"agent{i}", s) for i in range(AGENTS) for s in range(PER_AGENT)}
+    # In order per agent: what the second member got continues where the first stopped
+    # (at most the one event the victim was handling comes again).
+    for agent, seqs in by_agent(second).items():
+        assert seqs == sorted(seqs), agent
+        done = by_agent(first).get(agent, [])
+        if done and seqs:
+            assert seqs[0] >= done[-1]
+
+
+async def test_members_share_the_shards(redis_server: RedisServer) -> None:
+    a = fleet_events(redis_server.url, group="g", shards=8, settings=FAST, consumer="a")
+    b = fleet_events(redis_server.url, group="g", shards=8, settings=FAST, consumer="b")
+    async with a, b:
+        await eventually(lambda: len(a.shards) == 4 and len(b.shards) == 4, 10)
+        assert set(a.shards).isdisjoint(b.shards)
+
+
+async def test_a_malformed_entry_is_counted_not_fatal(redis_server: RedisServer) -> None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_server.url)
+    await client.xadd("gws:events:0", {"agent": "x", "raw": "{not json"})
+    await client.xadd(
+        "gws:events:0",
+        {"agent": "a", "topic": "/v2/me/workbins", "type": "UnknownEvent", "raw": '{"k": 1}',
+         "at": "1.5", "token": "3", "origin": "live"},
+    )  # fmt: skip
+    await client.aclose()
+    stream = fleet_events(redis_server.url, group="g", shards=1, settings=FAST)
+    async with stream:
+        event = await asyncio.wait_for(stream.__anext__(), 10)
+        assert event.raw == {"k": 1}
+        assert stream.agent_of(event) == "a"
+        assert stream.malformed == 1
+
+
+def test_the_stream_must_be_entered(redis_server: RedisServer) -> None:
+    stream = fleet_events(redis_server.url, group="g")
+    with pytest.raises(Exception, match="not open"):
+        asyncio.run(stream.__anext__())

@@ -1,0 +1,141 @@
+"""The fleet as it runs: worker processes of the CLI sharing 100 simulated agents through a
+real redis-server. Killed, stopped and joining workers; never two owners of one agent,
+checked from the simulator's side."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .conftest import (
+    ROOT,
+    RecordedSimulator,
+    RedisServer,
+    Workers,
+    eventually,
+    free_port,
+    owners,
+    write_agents,
+)
+
+TTL = 4.0
+
+
+def counts(owned: dict[str, str]) -> dict[str, int]:
+    result: dict[str, int] = {}
+    for worker in owned.values():
+        result[worker] = result.get(worker, 0) + 1
+    return result
+
+
+async def test_kill_stop_and_join(
+    fleet_sim: RecordedSimulator, redis_server: RedisServer, tmp_path: Path,
+    workers_factory: list[Workers],
+) -> None:  # fmt: skip
+    names = [f"agent{i}" for i in range(100)]
+    agents, secrets = write_agents(tmp_path, names, {n: f"pw{n[5:]}" for n in names})
+    workers = Workers(fleet_sim.url, redis_server.url, agents, secrets, tmp_path)
+    workers_factory.append(workers)
+    for name in ("w0", "w1", "w2"):
+        workers.start(name)
+
+    async def all_up() -> bool:
+        owned = await owners(redis_server.url)
+        return len(owned) == 100 and fleet_sim.subscribed() == set(names)
+
+    await eventually(all_up, 60, 0.25)
+    await asyncio.sleep(2 * 0.5 + 0.2)  # stable: a few ticks
+    owned = await owners(redis_server.url)
+    assert set(counts(owned)) == {"w0", "w1", "w2"}
+    assert max(counts(owned).values()) <= math.ceil(100 / 3) + 1
+
+    # kill -9: the dead worker's agents are owned and logged in again within ttl + 2 s.
+    victims = {a for a, w in owned.items() if w == "w0"}
+    workers.kill("w0")
+    killed = time.monotonic()
+
+    async def taken_over() -> bool:
+        now = await owners(redis_server.url)
+        return (
+            all(now.get(a) in ("w1", "w2") for a in victims) and victims <= fleet_sim.subscribed()
+        )
+
+    took = await eventually(taken_over, TTL + 10, 0.1)
+    assert time.monotonic() - killed <= TTL + 2, f"take-over took {took:.1f} s"
+    print(f"take-over after kill -9: {time.monotonic() - killed:.2f} s for {len(victims)} agents")
+    # ...and they receive new events.
+    reached = [fleet_sim.push_seq(a, 0) for a in sorted(victims)]
+    assert all(r >= 1 for r in reached)
+
+    # A graceful stop hands over at once (well before a lease could lapse).
+    owned = await owners(redis_server.url)
+    leaving = {a for a, w in owned.items() if w == "w1"}
+    workers.kill("w1", signal.SIGTERM)
+    stopped = time.monotonic()
+
+    async def handed_over() -> bool:
+        now = await owners(redis_server.url)
+        return all(now.get(a) == "w2" for a in leaving) and leaving <= fleet_sim.subscribed()
+
+    await eventually(handed_over, TTL + 10, 0.05)
+    handover = time.monotonic() - stopped
+    print(f"hand-over after SIGTERM: {handover:.2f} s for {len(leaving)} agents")
+    assert handover < TTL, "a graceful stop must not wait for the leases to lapse"
+    assert workers.processes["w1"].wait(10) in (0, 143)
+
+    # A new worker takes a fair share.
+    workers.start("w3")
+
+    async def balanced() -> bool:
+        c = counts(await owners(redis_server.url))
+        return set(c) == {"w2", "w3"} and max(c.values()) <= 51 and sum(c.values()) == 100
+
+    await eventually(balanced, 30, 0.25)
+    await eventually(lambda: fleet_sim.subscribed() == set(names), 30, 0.25)
+
+    # Never two workers logged in as one agent, seen from the simulator's side.
+    assert fleet_sim.recorder.overlaps() == []
+
+
+async def test_bad_input_is_named_and_the_rest_works(
+    redis_server: RedisServer, tmp_path: Path, workers_factory: list[Workers]
+) -> None:
+    from .conftest import make_agents
+
+    async with RecordedSimulator(make_agents(3)) as sim:
+        agents = tmp_path / "agents.txt"
+        agents.write_text("agent0\nagent1\nagent2\nbad name here\nghost\n# comment\n")
+        secrets = tmp_path / "secrets.txt"
+        secrets.write_text("agent0:pw0\nagent1:pw1\nagent2:WRONG\nghost:boo\n")
+        workers = Workers(sim.url, redis_server.url, agents, secrets, tmp_path)
+        workers_factory.append(workers)
+        workers.start("w0")
+        await eventually(lambda: sim.subscribed() == {"agent0", "agent1"}, 30, 0.2)
+        await eventually(lambda: "agent2: AuthenticationError" in workers.log("w0"), 10, 0.2)
+        await eventually(lambda: "ghost: AuthenticationError" in workers.log("w0"), 10, 0.2)
+        log = workers.log("w0")
+        assert "agents file line 4 (agent 'bad')" in log
+        assert "WRONG" not in log
+        assert "boo" not in log
+        assert workers.processes["w0"].poll() is None  # still running
+
+
+def test_unreachable_redis_exits_naming_the_address(tmp_path: Path) -> None:
+    agents = tmp_path / "agents.txt"
+    agents.write_text("agent0\n")
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "gws_async", "fleet", "worker", "http://127.0.0.1:1",
+         "--agents", str(agents)],
+        env={"GWS_PASSWORD": "pw", "GWS_REDIS_URL": f"redis://:sekrit@127.0.0.1:{port}/0",
+             "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"Redis at redis://127.0.0.1:{port}/0: PING failed" in result.stderr
+    assert "sekrit" not in result.stderr
