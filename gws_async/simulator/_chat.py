@@ -22,6 +22,7 @@ from ._interaction_common import (
     check_participant,
     find_agent,
     interaction_of,
+    invite,
     notify,
     participants,
     required_string,
@@ -75,7 +76,7 @@ def offer_chat(
         interaction_id=None,
         queue="SimpleChatInQueue",
     )
-    interaction.owner = username
+    invite(interaction, username)
     customer = _customer_chat_id(interaction)
     chat_event(interaction, "PARTY_JOINED", user_id=customer, user_type="Client", nickname=nickname)
     if message:

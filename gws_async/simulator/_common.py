@@ -16,6 +16,7 @@ from ._state import HttpSession, SimAgent, SimState
 __all__ = [
     "CONTEXT",
     "DEFAULT_MAX_ATTACHMENT_SIZE",
+    "DEFAULT_REVOKE_AFTER",
     "TOPIC_INTERACTIONS",
     "TOPIC_WORKBINS",
     "OperationCall",
@@ -41,6 +42,9 @@ TOPIC_WORKBINS = "/v2/me/workbins"
 
 #: The largest attachment upload accepted by default, in bytes (16 MiB).
 DEFAULT_MAX_ATTACHMENT_SIZE = 16 * 1024 * 1024
+#: Seconds an e-mail or chat invitation waits for Accept or Reject before it is Revoked
+#: (the spec says "a predetermined period of Agent inactivity" without a value).
+DEFAULT_REVOKE_AFTER = 30.0
 
 # aiohttp >= 3.13 wants typed request keys; older releases only have string keys.
 _SESSION_KEY: Any = (
@@ -140,7 +144,25 @@ class SimContext:
     csrf: bool
     #: The largest attachment upload accepted, in bytes.
     max_attachment_size: int = DEFAULT_MAX_ATTACHMENT_SIZE
+    #: Seconds before an unanswered e-mail or chat invitation is Revoked; None: never.
+    revoke_after: float | None = DEFAULT_REVOKE_AFTER
+    #: ``email_object`` keys: ``PascalCase`` (the operation pages) or ``camelCase``.
+    email_keys: str = "PascalCase"
+    #: ``interactionType`` of e-mails: ``direction`` (Inbound/Outbound) or ``Email``.
+    email_interaction_type: str = "direction"
     tables: dict[str, OperationTable] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        period = self.revoke_after
+        if period is not None and not period > 0:  # NaN too
+            raise ValueError(f"revoke_after must be positive seconds or None, not {period!r}")
+        if self.email_keys not in ("PascalCase", "camelCase"):
+            raise ValueError(f"email_keys must be PascalCase or camelCase: {self.email_keys!r}")
+        if self.email_interaction_type not in ("direction", "Email"):
+            raise ValueError(
+                "email_interaction_type must be direction or Email: "
+                f"{self.email_interaction_type!r}"
+            )
 
     def table(self, resource: str) -> OperationTable:
         """The operation table of ``resource`` (e.g. ``"/me/interactions"``), created on demand."""

@@ -16,6 +16,7 @@ from ._interaction_common import (
     check_owned,
     end,
     interaction_of,
+    invite,
     notify,
     ok,
     required_string,
@@ -69,7 +70,7 @@ def deliver_email(
         interaction_id=None,
         queue="SimpleEmailInQueue",
     )
-    interaction.owner = username
+    invite(interaction, username)
     interaction.email = {
         "ToAddress": to_address,
         "FromAddress": from_address,

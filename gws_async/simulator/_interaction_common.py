@@ -22,7 +22,7 @@ from ._common import (
     fail,
 )
 from ._render import interaction_resource
-from ._state import SimAgent, SimInteraction
+from ._state import SimAgent, SimInteraction, utcnow
 
 __all__ = [
     "ME_INTERACTION",
@@ -34,7 +34,9 @@ __all__ = [
     "end",
     "find_agent",
     "interaction_of",
+    "invite",
     "lookup",
+    "message_of",
     "notify",
     "ok",
     "participants",
@@ -48,6 +50,22 @@ __all__ = [
 ME_INTERACTION = "/me/interactions/{id}"
 # What an e-mail draft (ReplyCreated) allows, instead of the inbound e-mail's capabilities.
 _REPLY_CAPABILITIES = ["Cancel", "Send", "PlaceInWorkbin", "UpdateProperties", "LinkAttachment"]
+# The e-mail keys of the operation pages (PascalCase) -> those of the Interaction
+# Notifications page's sample (camelCase).
+_CAMEL_CASE = {
+    "ToAddress": "toAddress",
+    "FromAddress": "fromAddress",
+    "ReplyToAddress": "replyToAddress",
+    "CCAddresses": "ccAddresses",
+    "BCCAddress": "bccAddress",
+    "Subject": "subject",
+    "Text": "text",
+    "StructuredText": "structuredText",
+    "MimeType": "mimeType",
+    "StructuredTextMimeType": "structuredTextMimeType",
+    "TheComment": "theComment",
+    "ContactID": "contactId",
+}
 
 # -- answer styles --------------------------------------------------------------------------
 
@@ -78,19 +96,32 @@ def ok(reference_id: int, **extra: Any) -> web.Response:
 # -- rendering and notifications -------------------------------------------------------------
 
 
-def resource_of(interaction: SimInteraction) -> dict[str, Any]:
+def resource_of(ctx: SimContext, interaction: SimInteraction) -> dict[str, Any]:
     """The interaction as the Interactions API shows it: an invited e-mail shows only its
-    subject, a draft reply the draft's capabilities."""
+    subject, a draft reply the draft's capabilities; an e-mail in the reading of the spec
+    the simulator was configured with (``email_keys``, ``email_interaction_type``)."""
     resource = interaction_resource(interaction)
-    if interaction.media == "email":
-        if interaction.state == "Invited":
-            resource["email_object"] = {
-                "subject": interaction.email.get("Subject"),
-                "interactionId": interaction.id,
-            }
-        if interaction.state == "ReplyCreated":
-            resource["capabilities"] = list(_REPLY_CAPABILITIES)
+    if interaction.media != "email":
+        return resource
+    if interaction.state == "Invited":
+        resource["email_object"] = {
+            "subject": interaction.email.get("Subject"),
+            "interactionId": interaction.id,
+        }
+    if interaction.state == "ReplyCreated":
+        resource["capabilities"] = list(_REPLY_CAPABILITIES)
+    if ctx.email_interaction_type == "Email":
+        resource["interactionType"] = "Email"
+    if ctx.email_keys == "camelCase":
+        email = resource["email_object"]
+        resource["email_object"] = {_CAMEL_CASE.get(k, k): v for k, v in email.items()}
     return resource
+
+
+def message_of(ctx: SimContext, interaction: SimInteraction) -> dict[str, Any]:
+    """The interaction as an ``InteractionStateMessage`` (without ``referenceId``): what
+    ``/v2/me/interactions`` and ``GET /me/interactions?fields=*`` show."""
+    return {"messageType": "InteractionStateMessage", **resource_of(ctx, interaction)}
 
 
 def notify(
@@ -104,7 +135,7 @@ def notify(
 ) -> None:
     """``InteractionStateMessage`` to ``username``, with ``state`` and ``chat`` events
     overriding or adding to the interaction's own."""
-    data: dict[str, Any] = {"messageType": "InteractionStateMessage", **resource_of(interaction)}
+    data = message_of(ctx, interaction)
     if state is not None:
         data["state"] = state
         if state in ("Revoked", "Sent", "LeftConference"):
@@ -123,6 +154,14 @@ def end(ctx: SimContext, interaction: SimInteraction, agent: SimAgent) -> web.Re
     reference_id = ctx.state.next_reference_id()
     notify(ctx, agent.username, interaction, reference_id=reference_id, state="Revoked")
     return ok(reference_id)
+
+
+def invite(interaction: SimInteraction, username: str) -> None:
+    """Offer the interaction to ``username`` (``Invited``); the inactivity period after
+    which an unanswered invitation is Revoked starts now."""
+    interaction.owner = username
+    interaction.state = "Invited"
+    interaction.invited_at = utcnow()
 
 
 def participants(interaction: SimInteraction) -> list[str]:

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from . import _revocation
 from ._common import (
     CONTEXT,
     OperationCall,
@@ -39,6 +40,7 @@ from ._interaction_common import (
     end,
     find_agent,
     interaction_of,
+    invite,
     notify,
     ok,
     participants,
@@ -64,6 +66,7 @@ def setup(app: web.Application, ctx: SimContext) -> None:
     table.add(_accept, "Accept")
     for operation, handler in _STATUS_TEXT_OPERATIONS.items():
         table.add(status_text(handler), operation)
+    _revocation.setup(app, ctx)
 
 
 # -- lookups ------------------------------------------------------------------------------------
@@ -97,7 +100,7 @@ async def _get_interactions(request: web.Request) -> web.Response:
         return web.json_response(
             {"statusCode": 0, "uris": [f"{base}/{quote(i.id, safe='')}" for i in active]}
         )
-    resources = [select_fields(resource_of(i), fields) for i in active]
+    resources = [select_fields(resource_of(ctx, i), fields) for i in active]
     return web.json_response({"statusCode": 0, "interactions": resources})
 
 
@@ -105,7 +108,7 @@ async def _get_interaction(request: web.Request) -> web.Response:
     """GET /interactions/{id}."""
     ctx = request.app[CONTEXT]
     interaction = visible(ctx, current_agent(request), request.match_info["interaction_id"])
-    return web.json_response({"statusCode": 0, "interaction": resource_of(interaction)})
+    return web.json_response({"statusCode": 0, "interaction": resource_of(ctx, interaction)})
 
 
 async def _put_interaction(request: web.Request) -> web.Response:
@@ -279,8 +282,7 @@ async def _transfer(call: OperationCall) -> web.Response:
         fail(2, "cannot transfer an interaction to its owner")
     reference_id = ctx.state.next_reference_id()
     notify(ctx, agent.username, interaction, reference_id=reference_id, state="Revoked")
-    interaction.owner = target.username
-    interaction.state = "Invited"
+    invite(interaction, target.username)
     interaction.conference.clear()
     notify(ctx, target.username, interaction, reference_id=None)
     return ok(reference_id)

@@ -16,8 +16,9 @@ from ._common import (
     requested_fields,
     select_fields,
 )
+from ._interaction_common import invite, message_of
 from ._presence import CHANNELS, channel_resource, device_resource, skill_resources
-from ._render import interaction_resource, user_resource
+from ._render import user_resource
 
 __all__ = ["create_interaction", "setup"]
 
@@ -53,6 +54,8 @@ def create_interaction(
         queue=f"Simple{media.capitalize()}InQueue",
     )
     interaction.owner = username
+    if state == "Invited":
+        invite(interaction, username)
     return interaction.id
 
 
@@ -75,16 +78,18 @@ async def _get_me(request: web.Request) -> web.Response:
 
 
 async def _get_my_interactions(request: web.Request) -> web.Response:
-    """GET /me/interactions: URIs, or with ``fields`` the interaction resources."""
+    """GET /me/interactions: the URIs of the agent's interactions (under
+    ``/interactions/{id}``, as the spec's sample), or with ``fields`` the interactions "in
+    the same message format as comes via cometD notifications"."""
     ctx = request.app[CONTEXT]
     agent = current_agent(request)
     owned = ctx.state.owned_by(agent.username)
     fields = requested_fields(request)
     if fields is None:
-        base = f"{api_url(request)}/me/interactions"
+        base = f"{api_url(request)}/interactions"
         uris = [f"{base}/{quote(i.id, safe='')}" for i in owned]
         return web.json_response({"statusCode": 0, "uris": uris})
-    resources = [select_fields(interaction_resource(i), fields) for i in owned]
+    resources = [select_fields(message_of(ctx, i), fields) for i in owned]
     return web.json_response({"statusCode": 0, "interactions": resources})
 
 

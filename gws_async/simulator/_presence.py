@@ -54,6 +54,9 @@ TOPIC_ME = "/v2/me"
 TOPIC_DEVICES = "/v2/me/devices"
 TOPIC_CHANNELS = "/v2/me/channels"
 
+# The one voice environment every simulated device belongs to.
+_VOICE_ENVIRONMENT_ID = uuid.uuid5(uuid.NAMESPACE_OID, "gws-simulator/voice-environment")
+
 #: The multimedia channels every agent has (voice is the device).
 CHANNELS: tuple[str, ...] = ("chat", "email")
 _ALL_CHANNELS: tuple[str, ...] = ("voice", *CHANNELS)
@@ -88,7 +91,7 @@ def setup(app: web.Application, ctx: SimContext) -> None:
     app.router.add_post(f"{root}/channels/{{channel_id}}", _post_channel)
     app.router.add_get(f"{root}/me/devices", _get_my_devices)
     app.router.add_get(f"{root}/me/devices/{{device_id}}", _get_device)
-    app.router.add_get(f"{root}/devices", _get_my_devices)
+    app.router.add_get(f"{root}/devices", _get_devices)
     app.router.add_get(f"{root}/devices/{{device_id}}", _get_device)
     app.router.add_post(f"{root}/devices/{{device_id}}", _post_device)
     app.router.add_get(f"{root}/users/{{user_id}}/devices", _get_user_devices)
@@ -139,14 +142,22 @@ def _device_capabilities(presence: AgentPresence) -> list[str]:
 
 
 def device_resource(api: str, presence: AgentPresence) -> dict[str, Any]:
-    """The agent's device as ``/me/devices`` and ``DeviceStateChangeMessage`` show it."""
+    """The agent's device as ``/devices``, ``/me/devices`` and ``DeviceStateChangeMessage``
+    show it: the keys of the spec's samples, a ``PSTNPhone`` of no particular country."""
+    phone_number_id = uuid.uuid5(uuid.NAMESPACE_OID, f"phone-number/{presence.device_id}")
     device: dict[str, Any] = {
         "id": presence.device_id,
         "deviceState": "Active" if presence.session_active else "Inactive",
         "userState": user_state(presence, "voice"),
+        "phoneNumberUri": f"{api}/phone-numbers/{phone_number_id}",
+        "type": "PSTNPhone",
+        "model": "SimulatedDevice",
+        "vendor": "GwsSimulator",
         "phoneNumber": presence.phone_number,
+        "country": {"name": "", "code": "", "callingCode": ""},
         "e164Number": presence.phone_number,
         "telephonyNetwork": "Private",
+        "voiceEnvironmentUri": f"{api}/voice-environments/{_VOICE_ENVIRONMENT_ID}",
         "doNotDisturb": "On" if presence.dnd["voice"] else "Off",
         "capabilities": _device_capabilities(presence),
         "uri": f"{api}/devices/{presence.device_id}",
@@ -381,34 +392,57 @@ def _own_device(request: web.Request) -> AgentPresence:
     return presence
 
 
-def _device_list(request: web.Request, presence: AgentPresence) -> web.Response:
+def _is_admin(agent: SimAgent) -> bool:
+    return "ROLE_ADMIN" in agent.roles
+
+
+def _device_list(request: web.Request, presences: list[AgentPresence]) -> web.Response:
     api = api_url(request)
     fields = requested_fields(request)
     if fields is None:
-        return web.json_response({"statusCode": 0, "uris": [f"{api}/devices/{presence.device_id}"]})
-    device = select_fields(device_resource(api, presence), fields)
-    return web.json_response({"statusCode": 0, "devices": [device]})
+        uris = [f"{api}/devices/{presence.device_id}" for presence in presences]
+        return web.json_response({"statusCode": 0, "uris": uris})
+    devices = [select_fields(device_resource(api, p), fields) for p in presences]
+    return web.json_response({"statusCode": 0, "devices": devices})
 
 
 async def _get_my_devices(request: web.Request) -> web.Response:
-    """GET /devices and /me/devices: an agent sees only its own device."""
+    """GET /me/devices: the agent's device."""
     presence = request.app[CONTEXT].state.presence[current_agent(request).username]
-    return _device_list(request, presence)
+    return _device_list(request, [presence])
+
+
+async def _get_devices(request: web.Request) -> web.Response:
+    """GET /devices: every device of the contact center for a Contact Center Admin, as
+    the spec has it; an agent sees its own."""
+    if not _is_admin(current_agent(request)):
+        return await _get_my_devices(request)
+    return _device_list(request, list(request.app[CONTEXT].state.presence.values()))
 
 
 async def _get_user_devices(request: web.Request) -> web.Response:
+    """GET /users/{id}/devices: a user's devices, for a Contact Center Admin (or itself)."""
     ctx = request.app[CONTEXT]
     agent = current_agent(request)
     user_id = request.match_info["user_id"]
-    if user_id != agent.user_id:
-        if any(a.user_id == user_id for a in ctx.state.agents.values()):
-            fail(5, "Only a Contact Center Admin may list another user's devices")
+    owner = next((a for a in ctx.state.agents.values() if a.user_id == user_id), None)
+    if owner is None:
         fail(6, f"Unknown user {user_id}")
-    return _device_list(request, ctx.state.presence[agent.username])
+    if owner is not agent and not _is_admin(agent):
+        fail(5, "Only a Contact Center Admin may list another user's devices")
+    return _device_list(request, [ctx.state.presence[owner.username]])
 
 
 async def _get_device(request: web.Request) -> web.Response:
-    presence = _own_device(request)
+    """GET /devices/{id}: the agent's own device; any device for a Contact Center Admin."""
+    ctx = request.app[CONTEXT]
+    if _is_admin(current_agent(request)):
+        wanted = request.match_info["device_id"]
+        presence = next((p for p in ctx.state.presence.values() if p.device_id == wanted), None)
+        if presence is None:
+            fail(6, f"Unknown device {wanted}")
+    else:
+        presence = _own_device(request)
     device = device_resource(api_url(request), presence)
     return web.json_response({"statusCode": 0, "device": device})
 

@@ -14,6 +14,7 @@ __all__ = [
     "interaction_properties",
     "interaction_resource",
     "media_kind",
+    "queues",
     "skill_id",
     "state_resource_v2",
     "timestamp",
@@ -48,6 +49,15 @@ _WORKITEM_CAPABILITIES = [
     "SetInFocus",
     "Complete",
 ]
+
+
+# Interaction Server's in/out queues of the spec's samples, by media family: where the
+# interaction may go next. Chat has no out queue in any sample.
+_QUEUES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "email": ({"__STOP__": ""}, {"SimpleEmailOutQueue": ""}),
+    "chat": ({"SimpleChatTranscriptQueue": ""}, {}),
+}
+_DEFAULT_QUEUES: tuple[dict[str, str], dict[str, str]] = ({"__STOP__": ""}, {})
 
 
 def skill_id(name: str) -> str:
@@ -110,9 +120,20 @@ def capabilities(interaction: SimInteraction) -> list[str]:
     return list(_CAPABILITIES.get(interaction.media, [*_BASE_CAPABILITIES, "UpdateProperties"]))
 
 
+def queues(media: str) -> tuple[dict[str, str], dict[str, str]]:
+    """``(inQueues, outQueues)`` of an interaction of ``media``."""
+    in_queues, out_queues = _QUEUES.get(media_kind(media), _DEFAULT_QUEUES)
+    return dict(in_queues), dict(out_queues)
+
+
 def interaction_resource(interaction: SimInteraction) -> dict[str, Any]:
     """The interaction as ``/v2/me/interactions`` and ``GET /me/interactions`` show it
-    (an InteractionStateMessage without ``messageType``)."""
+    (an InteractionStateMessage without ``messageType``).
+
+    Once an inbound e-mail or chat is the agent's (accepted, pulled...) it shows its
+    ``inQueues`` and ``outQueues`` (those not empty, as the samples do); an e-mail out
+    of its invitation shows ``receivedAt``.
+    """
     resource: dict[str, Any] = {
         "id": interaction.id,
         "channel": interaction.media,
@@ -125,6 +146,14 @@ def interaction_resource(interaction: SimInteraction) -> dict[str, Any]:
     }
     if interaction.parent_id is not None:
         resource["parentId"] = interaction.parent_id
+    taken = interaction.state != "Invited" and interaction.owner is not None
+    if taken and interaction.media in _QUEUES and interaction.interaction_type == "Inbound":
+        in_queues, out_queues = queues(interaction.media)
+        resource["inQueues"] = in_queues
+        if out_queues:
+            resource["outQueues"] = out_queues
+    if interaction.media == "email" and interaction.state != "Invited":
+        resource["receivedAt"] = timestamp(interaction.received_at)
     if interaction.media == "email":
         resource["email_object"] = {**interaction.email, "interactionId": interaction.id}
     elif interaction.media == "chat":
@@ -162,9 +191,13 @@ def interaction_properties(
             props["WorkbinPlaceGroupId"] = workbin.place_group
         elif owner is not None:
             props["WorkbinAgentId"] = owner.employee_id
-    if interaction.owner is not None and owner is not None:
-        props["AssignedTo"] = owner.employee_id
-        props["AssignedAt"] = timestamp(interaction.assigned_at)
+        props["DeliveredAt"] = placed
+        props["PlaceInQueueSeq"] = str(interaction.place_in_queue_seq)
+    props["SubmitSeq"] = str(interaction.submit_seq)
+    props["InQueues"], props["OutQueues"] = queues(interaction.media)
+    if interaction.assigned_to is not None:
+        props["AssignedTo"] = interaction.assigned_to
+        props["AssignedAt"] = timestamp(interaction.assigned_at or interaction.received_at)
     return props
 
 

@@ -16,10 +16,11 @@ from typing import Any
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from . import _calls, _chat, _email, _me, _sections, _workbins
+from . import _calls, _chat, _email, _me, _revocation, _sections, _workbins
 from ._common import (
     CONTEXT,
     DEFAULT_MAX_ATTACHMENT_SIZE,
+    DEFAULT_REVOKE_AFTER,
     SimContext,
     StatusError,
     current_session,
@@ -114,6 +115,9 @@ class GwsSimulator:
         control_token: str | None = None,
         allow_remote_control: bool = False,
         traffic: TrafficPlan | None = None,
+        revoke_after: float | None = DEFAULT_REVOKE_AFTER,
+        email_keys: str = "PascalCase",
+        email_interaction_type: str = "direction",
     ) -> None:
         """Configure the simulator; nothing listens until :meth:`start`.
 
@@ -129,7 +133,10 @@ class GwsSimulator:
         sees in its workbins; a ``ROLE_ADMIN`` agent reads them all.
         For ``control_token`` and ``allow_remote_control``, see :attr:`control_token`.
         With ``traffic``, calls, chats and e-mails arrive for its agent groups while the
-        simulator runs (see :attr:`traffic`).
+        simulator runs (see :attr:`traffic`). An e-mail or chat invitation unanswered for
+        ``revoke_after`` seconds (30 by default; None: never) is Revoked. Where the spec
+        contradicts itself, ``email_keys="camelCase"`` and ``email_interaction_type="Email"``
+        pick its other reading (see docs/testing.md, "Fidelity to the spec").
         """
         if long_poll_timeout <= 0 or max_interval <= 0:
             raise ValueError("long_poll_timeout and max_interval must be positive")
@@ -156,6 +163,9 @@ class GwsSimulator:
             api_root=self._api_root,
             csrf=csrf,
             max_attachment_size=max_attachment_size,
+            revoke_after=revoke_after,
+            email_keys=email_keys,
+            email_interaction_type=email_interaction_type,
         )
         #: The traffic generator when a plan was given: its ``counts`` tell what arrived.
         self.traffic = Traffic(traffic, self.state, self) if traffic is not None else None
@@ -382,6 +392,12 @@ class GwsSimulator:
             to_address=to_address,
             user_data=user_data,
         )
+
+    def revoke_invitations(self, username: str | None = None) -> list[str]:
+        """Let the inactivity period pass now: every pending e-mail and chat invitation
+        (of ``username``, or everyone's) is Revoked and back in its queue. Returns their
+        ids."""
+        return _revocation.revoke_invitations(self._ctx, username)
 
     def push(self, username: str, topic: str, data: Any) -> int:
         """Deliver ``data`` on ``topic`` to the agent's Bayeux sessions subscribed to it.

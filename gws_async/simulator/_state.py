@@ -181,6 +181,13 @@ class SimInteraction:
     consultation: str | None = None
     #: documentId -> (file name, MIME type, bytes).
     attachments: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
+    #: Interaction Server's ``SubmitSeq`` and ``PlaceInQueueSeq`` (see ``SimState.next_seq``).
+    submit_seq: int = 0
+    place_in_queue_seq: int = 0
+    #: Employee id of the agent it was last assigned to (``AssignedTo``).
+    assigned_to: str | None = None
+    #: When the pending invitation was sent; inactivity revokes it after ``revoke_after``.
+    invited_at: datetime | None = None
 
 
 @dataclass
@@ -257,12 +264,17 @@ class SimState:
         #: Voice calls by id (see ``_calls``).
         self.calls: dict[str, SimCall] = {}
         self._reference_ids = itertools.count(1)
+        self._seqs = itertools.count(41_895_540)
 
     # -- ids ------------------------------------------------------------------------------
 
     def next_reference_id(self) -> int:
         """The next ``referenceId``: one increasing counter per simulator."""
         return next(self._reference_ids)
+
+    def next_seq(self) -> int:
+        """The next Interaction Server sequence number (``SubmitSeq``, ``PlaceInQueueSeq``)."""
+        return next(self._seqs)
 
     def new_interaction_id(self) -> str:
         """A fresh 16-character interaction id shaped like Interaction Server's."""
@@ -380,7 +392,12 @@ class SimState:
         if iid in self.interactions:
             raise ValueError(f"interaction {iid!r} already exists")
         interaction = SimInteraction(
-            id=iid, media=media, state=state, user_data=dict(user_data or {}), queue=queue
+            id=iid,
+            media=media,
+            state=state,
+            user_data=dict(user_data or {}),
+            queue=queue,
+            submit_seq=self.next_seq(),
         )
         self.interactions[iid] = interaction
         return interaction

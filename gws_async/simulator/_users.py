@@ -26,6 +26,7 @@ from ._common import (
     requested_fields,
     select_fields,
 )
+from ._presence import device_resource
 from ._provisioning import ok, provisioning_of, require_admin, text_field
 from ._render import user_resource, user_uri
 from ._state import AgentPresence, SimAgent
@@ -84,16 +85,7 @@ def _user_devices(request: web.Request, agent: SimAgent) -> list[dict[str, Any]]
     presence = request.app[CONTEXT].state.presence.get(agent.username)
     if presence is None:
         return []
-    return [
-        {
-            "id": presence.device_id,
-            "deviceState": "Active",
-            "phoneNumber": presence.phone_number,
-            "e164Number": presence.phone_number,
-            "telephonyNetwork": "Private",
-            "uri": f"{api_url(request)}/devices/{presence.device_id}",
-        }
-    ]
+    return [device_resource(api_url(request), presence)]
 
 
 def _subresources(request: web.Request) -> set[str]:

@@ -24,8 +24,8 @@ from ._common import (
     requested_fields,
     select_fields,
 )
+from ._interaction_common import message_of
 from ._render import (
-    interaction_resource,
     media_kind,
     state_resource_v2,
     workbin_content_item,
@@ -120,6 +120,11 @@ def place(
     reference_id: int | None,
 ) -> None:
     """Put ``interaction`` in ``workbin`` (``actor``'s copy if personal) and send ItemAdded."""
+    # AssignedTo/AssignedAt of the content: the agent who had it, or the one filing it.
+    holder = ctx.state.agents.get(interaction.owner or "") or actor
+    interaction.assigned_to = holder.employee_id
+    interaction.assigned_at = interaction.assigned_at or utcnow()
+    interaction.place_in_queue_seq = ctx.state.next_seq()
     interaction.owner = None
     interaction.state = "Queued"
     interaction.workbin_id = workbin.id
@@ -142,6 +147,7 @@ def _take(
     interaction.workbin_id = None
     interaction.workbin_owner = None
     interaction.owner = agent.username
+    interaction.assigned_to = agent.employee_id
     interaction.assigned_at = utcnow()
     is_workitem = media_kind(interaction.media) == "workitem"
     interaction.state = "Processing" if is_workitem else "Pulled"
@@ -155,7 +161,7 @@ def _take(
             "workitem": workitem_resource(interaction, workbin, agent),
         }
     else:
-        data = {"messageType": "InteractionStateMessage", **interaction_resource(interaction)}
+        data = message_of(ctx, interaction)
         if nickname and interaction.media == "chat":
             interaction.chat_event_id += 1
             data["chat_notifications"] = [_party_joined(interaction, agent, nickname)]
@@ -353,28 +359,45 @@ async def _post_workbin(request: web.Request) -> web.Response:
 
 
 async def _subscribe(call: OperationCall) -> web.Response:
-    """SubscribeWorkbinEvents / UnsubscribeWorkbinEvents."""
+    """SubscribeWorkbinEvents / UnsubscribeWorkbinEvents.
+
+    A failure answers ``statusCode`` and its message as usual, with the ``referenceId``
+    of the ``RequestFailed`` notification the spec sends for it.
+    """
     ctx, agent = call.ctx, call.agent
-    workbin = _visible_workbin(ctx, agent, call.path_param("workbin_id"))
+    workbin_id = call.path_param("workbin_id")
+    reference_id = ctx.state.next_reference_id()
+    try:
+        workbin = _visible_workbin(ctx, agent, workbin_id)
+    except StatusError as exc:
+        _publish_subscription(call, workbin_id, "RequestFailed", reference_id)
+        body = {"statusCode": exc.status_code, "statusMessage": exc.message}
+        return web.json_response({**body, "referenceId": reference_id})
     key = (agent.username, workbin.id)
     subscribe = call.operation == "Subscribe"
     if subscribe:
         ctx.state.workbin_subscriptions.add(key)
     else:
         ctx.state.workbin_subscriptions.discard(key)
-    reference_id = ctx.state.next_reference_id()
-    ctx.publish(
-        agent.username,
+    state = "Subscribed" if subscribe else "Unsubscribed"
+    _publish_subscription(call, workbin.id, state, reference_id)
+    return web.json_response({"status": 0, "referenceId": reference_id})
+
+
+def _publish_subscription(
+    call: OperationCall, workbin_id: str, state: str, reference_id: int
+) -> None:
+    call.ctx.publish(
+        call.agent.username,
         TOPIC_WORKBINS,
         {
             "messageType": "WorkbinSubscriptionStateChangeMessage",
-            "stateResource": "Subscribed" if subscribe else "Unsubscribed",
-            "id": workbin.id,
-            "workbinUserId": agent.user_id,
+            "stateResource": state,
+            "id": workbin_id,
+            "workbinUserId": call.agent.user_id,
             "referenceId": reference_id,
         },
     )
-    return web.json_response({"status": 0, "referenceId": reference_id})
 
 
 def _group_item(

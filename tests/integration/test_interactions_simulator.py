@@ -185,7 +185,7 @@ async def test_update_properties_update_get_and_lists(sim: GwsSimulator, gws: Gw
     assert one.email_object is not None
     assert one.email_object.text == "Where is it?\nThanks"
     assert [i.id for i in await gws.interactions.list()] == [iid]
-    assert (await gws.interactions.list_uris())[0].endswith(f"/me/interactions/{iid}")
+    assert (await gws.interactions.list_uris())[0].endswith(f"/api/v2/interactions/{iid}")
     assert iid in [i.id for i in await gws.interactions.list_all()]
     assert (await gws.interactions.list_all_uris())[0].endswith(f"/interactions/{iid}")
     with pytest.raises(NotFoundError):
