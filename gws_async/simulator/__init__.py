@@ -74,12 +74,15 @@ async def serve(
         logger.info("GWS simulator listening on %s", sim.api_url)
         for agent in sim.state.agents.values():
             logger.info("agent %s (place %s)", agent.username, agent.place)
+        for workbin in sim.state.workbins.values() if scenario is not None else ():
+            owners = workbin.agent_group or workbin.place_group or "personal"
+            logger.info("workbin %s (%s): id %s", workbin.name, owners, workbin.id)
         if sim.traffic is not None:
-            for group in sim.traffic.plan.groups:
+            for traffic in sim.traffic.plan.groups:
                 logger.info(
                     "traffic for %s: %g calls, %g chats, %g e-mails a minute",
-                    group.group,
-                    *group.rates(),
+                    traffic.group,
+                    *traffic.rates(),
                 )
         if on_start is not None:
             on_start(sim)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -335,7 +336,8 @@ def _workbin(
         return SimWorkbin(workbin_id, name, agent_group=agent_group, place_group=place_group)
     if agent_group is None and place_group is None:
         return SimWorkbin.personal(name)
-    group_id = skill_id(f"workbin/{name}")  # stable across runs, like the skills'
+    # Shaped like GWS's group workbin ids, and the same on every run.
+    group_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"workbin/{name}"))
     return SimWorkbin(group_id, name, agent_group=agent_group, place_group=place_group)
 
 

@@ -49,6 +49,7 @@ async def test_the_example_scenario_is_served_with_its_traffic(busy: Path) -> No
     assert offer.user_data["AgentGroup"] == "support"
     assert call.call is not None
     assert call.call.user_data["OrderNumber"].startswith("ORD-")
+    assert "workbin SalesBacklog (sales): id " in logged + rest
     assert "traffic for support: 300 calls, 300 chats, 300 e-mails a minute" in logged + rest
     assert "example-pw" not in logged + rest
     assert "Traceback" not in logged + rest

@@ -4,6 +4,7 @@ refused with the line and the key at fault, never with a password."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -40,6 +41,11 @@ def test_the_example_loads() -> None:
     assert loaded.traffic is not None
     assert loaded.traffic.seed == 2024
     assert loaded.traffic.groups[0] == GroupTraffic("sales", 2, 4, 1)
+    # Group workbins get ids shaped like GWS's, the same on every load.
+    assert loaded.workbins is not None
+    ids = [w.id for w in loaded.workbins if w.is_group]
+    assert all(re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", i) for i in ids)
+    assert ids == [w.id for w in load_scenario(EXAMPLE).workbins or () if w.is_group]
 
 
 async def test_a_client_sees_the_example_s_workbins_items_and_skills() -> None:
