@@ -23,9 +23,11 @@ from ._exposure import WELL_KNOWN_PASSWORDS, is_loopback, well_known_password_us
 from ._scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from ._server import GwsSimulator
 from ._state import SimAgent, SimInteraction, SimState, SimWorkbin, default_agents
+from ._traffic import GroupTraffic, TrafficPlan
 
 __all__ = [
     "WELL_KNOWN_PASSWORDS",
+    "GroupTraffic",
     "GwsSimulator",
     "Scenario",
     "ScenarioError",
@@ -33,6 +35,7 @@ __all__ = [
     "SimInteraction",
     "SimState",
     "SimWorkbin",
+    "TrafficPlan",
     "default_agents",
     "is_loopback",
     "load_scenario",

@@ -211,6 +211,29 @@ MALFORMED = [
         id="workbin in two groups",
     ),
     pytest.param(
+        "traffic.sales.chats_per_minute = 'x'\n\n" + AGENT_B,
+        1,
+        "traffic.sales.chats_per_minute",
+        "expected a number, got a string",
+        id="dotted key",
+    ),
+    pytest.param(
+        MINIMAL + "\n[[workbins]]\nname='A'\n[[workbins.items]]\nowner='alice'\n\n"
+        "[[workbins]]\nname='B'\n[[workbins.items]]\nowner='alice'\n"
+        "[[workbins.items]]\nowner='alice'\nmedia = 7\n",
+        16,
+        "workbins[1].items[1].media",
+        "expected a string, got an integer",
+        id="nested arrays of tables",
+    ),
+    pytest.param(
+        '[[agents]]\nusername = "alice"\nlast_name = """Multi\npasword = no\n"""\npasword = "x"\n',
+        6,
+        "agents[0].pasword",
+        "unknown key",
+        id="after a multi-line string",
+    ),
+    pytest.param(
         "agents = []\n",
         1,
         "agents",
