@@ -62,6 +62,21 @@ class _Held:
     acquired: float
 
 
+async def wait_event(event: asyncio.Event, timeout: float) -> bool:
+    """Wait for ``event`` at most ``timeout`` seconds; whether it is set.
+
+    Not ``asyncio.wait_for``: before Python 3.12 it can swallow a cancellation that comes
+    as the event is set, and a loop told to stop would run on."""
+    if event.is_set():
+        return True
+    task = asyncio.ensure_future(event.wait())
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    finally:
+        task.cancel()
+    return bool(done)
+
+
 Starter = Callable[[str, int], None]
 Stopper = Callable[[str], Awaitable[None]]
 
@@ -98,6 +113,9 @@ class Balancer:
         self._last_ok: float | None = None
         self._wake = asyncio.Event()
         self._healthy = True
+        # Set before the loops are cancelled: redis-py may turn a cancellation that hits
+        # a command into a ConnectionError, which the loops would otherwise retry.
+        self.closing = False
         self._acquire = redis.register_script(ACQUIRE)
         self._renew = redis.register_script(RENEW)
         self._release = redis.register_script(RELEASE)
@@ -145,7 +163,7 @@ class Balancer:
         watchdog = asyncio.create_task(self._watchdog(), name=f"gws-fleet-watchdog:{self.member}")
         try:
             first = True
-            while True:
+            while not self.closing:
                 try:
                     await self.tick(acquire=not first)
                     first = False
@@ -157,8 +175,7 @@ class Balancer:
                         log.error("%s: Redis failed: %s: %s", self.member, type(exc).__name__, exc)
                         self._healthy = False
                 self._wake.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.tick)
+                await wait_event(self._wake, self.settings.tick)
         finally:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -240,6 +257,11 @@ class Balancer:
                 "%s: could not release %s (it lapses by itself): %s", self.member, item, exc
             )
 
+    def halt(self) -> None:
+        """Make :meth:`run` and :meth:`listen_for_wakes` return (cancel them too)."""
+        self.closing = True
+        self._wake.set()
+
     async def leave(self) -> None:
         """Give everything back and leave the group at once, waking the other members."""
         await asyncio.gather(*(self.release(item) for item in list(self.held)))
@@ -265,7 +287,7 @@ class Balancer:
 
     async def listen_for_wakes(self) -> None:
         """Rebalance when another member joins or leaves (pub/sub); reconnects on loss."""
-        while True:
+        while not self.closing:
             pubsub = self._redis.pubsub()
             try:
                 await pubsub.subscribe(self.wake_channel)

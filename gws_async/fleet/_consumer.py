@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from .. import _json
 from ..events import EVENT_TYPES, GwsEvent, decode_as, decode_event
-from ._balancer import Balancer, BalancerSettings
+from ._balancer import Balancer, BalancerSettings, wait_event
 from ._redis import (
     DEFAULT_PREFIX,
     DEFAULT_SHARDS,
@@ -193,6 +193,7 @@ class FleetEvents(Generic[E]):
         tasks, self._tasks = self._tasks, []
         if not tasks:
             return
+        self.balancer.halt()
         tasks[0].cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await tasks[0]
@@ -214,8 +215,7 @@ class FleetEvents(Generic[E]):
         if self._current is not None and self._current.shard == shard:
             # Let the event being handled finish, so the next member does not overtake it.
             self._acked.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._acked.wait(), self.balancer.settings.margin / 2)
+            await wait_event(self._acked, self.balancer.settings.margin / 2)
 
     # -- iteration --------------------------------------------------------------------------
 

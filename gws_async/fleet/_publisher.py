@@ -83,6 +83,8 @@ class Publisher:
         self.dropped: Counter[str] = Counter()
         """Events dropped per agent because the buffer was full."""
         self._unreported: Counter[str] = Counter()
+        self.closing = False
+        """Set before :meth:`run` is cancelled (see ``Balancer.closing``)."""
 
     @property
     def buffered(self) -> int:
@@ -114,7 +116,7 @@ class Publisher:
     async def run(self) -> None:
         """Send buffered entries until cancelled, retrying while Redis is unreachable."""
         failures = 0
-        while True:
+        while not self.closing:
             if not self._queue:
                 self._ready.clear()
                 await self._ready.wait()

@@ -228,12 +228,14 @@ class FleetWorker:
         if self._closed.is_set() or not self._tasks:
             self._closed.set()
             return
+        self.balancer.halt()
         balancer_task = self._tasks[0]
         balancer_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await balancer_task
         await self.balancer.leave()
         await self.publisher.flush(2.0)
+        self.publisher.closing = True
         for task in self._tasks[1:]:
             task.cancel()
         await asyncio.gather(*self._tasks[1:], return_exceptions=True)
