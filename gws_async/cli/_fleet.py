@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import json
 import os
@@ -206,8 +207,19 @@ async def _worker(args: argparse.Namespace, redis_url: str) -> int:
     try:
         await worker.wait_closed()
     finally:
-        await worker.close()
+        await _finish(worker.close())
     return EXIT_OK
+
+
+async def _finish(closing: Any) -> None:
+    """Await ``closing`` to its end even through further signals: a worker's hand-over
+    is bounded (a few seconds) and cutting it short would leave agents logged in until
+    their leases lapse."""
+    task = asyncio.ensure_future(closing)
+    while not task.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(task)
+    task.result()
 
 
 async def _consume(args: argparse.Namespace, redis_url: str, out: TextIO) -> int:
@@ -265,8 +277,10 @@ def _child_argv(args: argparse.Namespace) -> list[str]:
 
 
 def _spawn(args: argparse.Namespace) -> int:
-    """Run ``--processes`` workers as child processes with the same options; SIGINT and
-    SIGTERM are passed on to them, and the worst exit status is returned."""
+    """Run ``--processes`` workers as child processes with the same options and return
+    the worst exit status. SIGTERM is passed on to them; SIGINT is not, as Ctrl-C in a
+    terminal already reaches the whole process group and a second signal would cut
+    their hand-over short."""
     command = [sys.executable, "-m", "gws_async", *_child_argv(args)]
     children = [subprocess.Popen(command) for _ in range(args.processes)]
 
@@ -275,7 +289,7 @@ def _spawn(args: argparse.Namespace) -> int:
             if child.poll() is None:
                 child.send_signal(signum)
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, forward)
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     codes = [child.wait() for child in children]
     return max(codes, key=abs)
