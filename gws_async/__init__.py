@@ -33,7 +33,14 @@ from ._exceptions import (
     UnexpectedRedirectError,
 )
 from ._listener import ListenerStats
-from ._streams import EventStream, OverflowPolicy, StreamClosed, StreamOverflowError, Waiter
+from ._streams import (
+    EventStream,
+    OverflowPolicy,
+    StreamClosed,
+    StreamNotEntered,
+    StreamOverflowError,
+    Waiter,
+)
 from .events import (
     CallStateChangeMessage,
     ChannelStateChange,
@@ -126,6 +133,7 @@ __all__ = [
     "Skill",
     "Snapshot",
     "StreamClosed",
+    "StreamNotEntered",
     "StreamOverflowError",
     "Topic",
     "UnexpectedRedirectError",
