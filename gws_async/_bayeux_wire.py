@@ -8,7 +8,7 @@ import contextlib
 import logging
 import math
 import ssl as ssl_module
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -16,6 +16,7 @@ import aiohttp
 from yarl import URL
 
 from . import _json
+from ._bayeux_poll import PollConnection, usable_for
 from ._exceptions import (
     BayeuxError,
     GwsApiError,
@@ -35,6 +36,7 @@ __all__ = [
     "SessionLost",
     "check_connect_reply",
     "connect_message",
+    "deliver_each",
     "handshake_message",
     "reply_to",
     "split_batch",
@@ -93,6 +95,14 @@ class Advice:
     """Seconds the server waits for the next ``/meta/connect`` before it expires the
     session (CometD's default is 10 s; at most 300)."""
 
+    @property
+    def dispatch_budget(self) -> float:
+        """Seconds one answer's messages may take to be handed over: ``max_interval`` less
+        ``interval`` and a safety margin for the network (a quarter of ``max_interval``, at
+        most two seconds)."""
+        margin = min(2.0, self.max_interval / 4)
+        return max(0.0, self.max_interval - self.interval - margin)
+
     def updated(self, raw: Any) -> Advice:
         """A copy with the fields a server's ``advice`` object sets, within the bounds."""
         if not isinstance(raw, dict):
@@ -119,8 +129,18 @@ def _millis(value: Any, default: float, maximum: float) -> float:
     return default
 
 
+# Distinct request timeouts whose ClientTimeout is kept (the connect's, the other requests').
+_TIMEOUTS_KEPT: Final = 8
+
+
 class BayeuxWire:
-    """POSTs batches of Bayeux messages to one endpoint through the extensions."""
+    """POSTs batches of Bayeux messages to one endpoint through the extensions.
+
+    The long-polls (``post(..., poll=True)``) ride a connection of their own
+    (:mod:`gws_async._bayeux_poll`) when ``dedicated_poll`` is True, or when it is None (the
+    default) and nothing would be lost by leaving aiohttp (see ``usable_for``); every other
+    request, and every poll when ``dedicated_poll`` is False, goes through the session.
+    """
 
     def __init__(
         self,
@@ -131,22 +151,36 @@ class BayeuxWire:
         extensions: Sequence[Extension],
         ssl: ssl_module.SSLContext | bool = True,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        dedicated_poll: bool | None = None,
     ) -> None:
         self._session = session
         self.url = url
         self._address: tuple[str, int] | None = None
+        # What every request shares is built once: the parsed URL (aiohttp parses a str
+        # per request), the headers, and one ClientTimeout per distinct timeout.
+        self._target: URL | str = url
         try:
             parsed = URL(url)
         except ValueError:
             self.path = "<invalid url>"
         else:
+            self._target = parsed
             self.path = parsed.path or "/"
             if parsed.host is not None and parsed.port is not None:
                 self._address = (parsed.host, parsed.port)
-        self._headers = dict(headers)
+        self._headers = {"Content-Type": "application/json;charset=UTF-8", **headers}
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         self._extensions = list(extensions)
         self._ssl = ssl
         self._max_response_size = max_response_size
+        self._poll: PollConnection | None = None
+        target = self._target
+        if isinstance(target, URL) and (
+            dedicated_poll or (dedicated_poll is None and usable_for(session, target))
+        ):
+            self._poll = PollConnection(
+                session, target, ssl=ssl, max_response_size=max_response_size
+            )
 
     async def reachable(self) -> bool:
         """Whether the endpoint's host accepts a TCP connection now (closed at once; no
@@ -162,21 +196,51 @@ class BayeuxWire:
             await writer.wait_closed()
         return True
 
-    async def post(self, messages: list[Message], *, timeout: float) -> list[Message]:
-        """POST one batch through the extensions; the answer's messages, or the error."""
-        headers = {"Content-Type": "application/json;charset=UTF-8", **self._headers}
+    @property
+    def dedicated_poll(self) -> bool:
+        """Whether the long-polls ride a connection of their own."""
+        return self._poll is not None
+
+    def close(self) -> None:
+        """Close the long-poll's own connection, if any."""
+        if self._poll is not None:
+            self._poll.close()
+
+    async def aclose(self) -> None:
+        """Close the long-poll's own connection, if any, and wait until it is."""
+        if self._poll is not None:
+            await self._poll.aclose()
+
+    async def post(
+        self, messages: list[Message], *, timeout: float, poll: bool = False
+    ) -> list[Message]:
+        """POST one batch through the extensions; the answer's messages, or the error.
+
+        ``poll``: it is a ``/meta/connect``, which may ride the dedicated connection.
+        """
+        headers = self._headers.copy()
         for ext in self._extensions:
             await ext.outgoing(messages, headers)
         path = self.path
+        client_timeout = self._timeouts.get(timeout)
+        if client_timeout is None:
+            if len(self._timeouts) >= _TIMEOUTS_KEPT:  # the advice changed often: start over
+                self._timeouts.clear()
+            client_timeout = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)
+        if poll and self._poll is not None:
+            status, response_headers, body = await self._poll.post(
+                _json.dumps(messages), headers, timeout=timeout, path=path
+            )
+            return await self._answer(status, response_headers, body)
         failure: GwsConnectionError | None = None
         try:
             # GWS does not redirect its API: a redirect (maybe to another origin, maybe to
             # plain http) is a failed answer, and our headers and body go nowhere else.
             async with self._session.post(
-                self.url,
+                self._target,
                 data=_json.dumps(messages),
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=timeout),
+                timeout=client_timeout,
                 ssl=self._ssl,
                 allow_redirects=False,
             ) as resp:
@@ -189,6 +253,13 @@ class BayeuxWire:
             # Raised outside the handler, so neither __cause__ nor __context__ holds
             # aiohttp's error: its request_info carries the Authorization header.
             raise failure
+        return await self._answer(status, response_headers, body)
+
+    async def _answer(
+        self, status: int, response_headers: Mapping[str, str], body: bytes
+    ) -> list[Message]:
+        """The messages of an answer, checked and through the extensions; or the error."""
+        path = self.path
         if 300 <= status < 400:
             raise GwsApiError(
                 "POST",
@@ -294,6 +365,19 @@ def error_text(reply: Message) -> str | None:
     """A reply's ``error`` field, if it is text."""
     error = reply.get("error")
     return error if isinstance(error, str) else None
+
+
+async def deliver_each(
+    on_message: Callable[[Message], Awaitable[None]], messages: list[Message]
+) -> None:
+    """Await ``on_message`` for each message in turn; its failure is logged, not raised."""
+    for message in messages:
+        try:
+            await on_message(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("on_message failed for a message on %r", message.get("channel"))
 
 
 def split_batch(batch: list[Message]) -> tuple[list[Message], list[Message]]:

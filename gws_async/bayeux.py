@@ -1,13 +1,13 @@
 """A small Bayeux 1.0 long-polling client on a caller's :class:`aiohttp.ClientSession`.
 
 Why not aiocometd: its last release fails on every supported Python, and its forks open
-their own HTTP session, so they cannot share the REST session's cookies, auth and CSRF
-token. This client keeps aiocometd's good ideas (extensions, advice, ``async with``) and
-rides the session it is given.
+their own HTTP session (no shared cookies, auth, CSRF token). This one rides the session
+it is given and keeps aiocometd's good ideas (extensions, advice, ``async with``).
 
 What it does:
 
-* handshake, then one ``/meta/connect`` long-poll at a time, in a background task;
+* handshake, then one ``/meta/connect`` at a time in a background task (on a connection
+  of its own where possible: :mod:`gws_async._bayeux_poll`);
 * follows the server's ``advice``: ``reconnect`` retry / handshake / none, ``interval``
   and ``timeout`` (the client-side timeout of a connect is ``advice.timeout`` plus a
   network allowance);
@@ -49,6 +49,7 @@ from ._bayeux_wire import (
     SessionLost,
     check_connect_reply,
     connect_message,
+    deliver_each,
     error_text,
     handshake_message,
     is_unknown_client,
@@ -61,7 +62,6 @@ from ._limits import DEFAULT_MAX_RESPONSE_SIZE
 __all__ = ["Advice", "BayeuxClient", "Extension", "Message"]
 
 log = logging.getLogger("gws_async.bayeux")
-
 
 # close() promises to return within a second, whatever the server does.
 _DISCONNECT_TIMEOUT = 0.5
@@ -99,6 +99,8 @@ class BayeuxClient:
         max_auth_failures: consecutive refused authentications (an HTTP 401 whose
             re-login is refused too, or any 401 without ``on_unauthorized``) after which
             the client stops with the :class:`AuthenticationError` (default 3).
+        dedicated_poll: ``/meta/connect`` on a keep-alive connection of its own: ``None``
+            (default) when nothing observes the session's requests (:mod:`._bayeux_poll`).
     """
 
     def __init__(
@@ -119,6 +121,7 @@ class BayeuxClient:
         ssl: ssl_module.SSLContext | bool = True,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         max_auth_failures: int = DEFAULT_MAX_AUTH_FAILURES,
+        dedicated_poll: bool | None = None,
     ) -> None:
         self._session = session
         self.url = url
@@ -131,6 +134,7 @@ class BayeuxClient:
             extensions=extensions,
             ssl=ssl,
             max_response_size=max_response_size,
+            dedicated_poll=dedicated_poll,
         )
         self._pacing = Pacing(
             backoff or Backoff(), self._wire.reachable, max_auth_failures=max_auth_failures
@@ -183,12 +187,8 @@ class BayeuxClient:
 
     @property
     def dispatch_budget(self) -> float:
-        """Seconds ``on_message`` may spend on one answer's messages: the server's
-        ``maxInterval`` less the advised ``interval`` and a safety margin for the network
-        (a quarter of ``maxInterval``, at most two seconds)."""
-        advice = self._advice
-        margin = min(2.0, advice.max_interval / 4)
-        return max(0.0, advice.max_interval - advice.interval - margin)
+        """Seconds one answer's messages may take (:attr:`Advice.dispatch_budget`)."""
+        return self._advice.dispatch_budget
 
     @property
     def dispatch_deadline(self) -> float | None:
@@ -267,6 +267,7 @@ class BayeuxClient:
             self._loop_task = None
             if not task.cancelled() and task.exception() is not None:
                 log.error("the Bayeux connect loop failed", exc_info=task.exception())
+        await self._wire.aclose()
         client_id, self._client_id = self._client_id, None
         self._handshaken.clear()
         self._connected = False
@@ -360,10 +361,18 @@ class BayeuxClient:
         self._handshaken.clear()
         self._client_id = None
 
-    async def _request_reply(self, message: Message, *, timeout: float) -> Message:
-        return reply_to(message, await self._exchange([message], timeout=timeout))
+    async def _request_reply(
+        self, message: Message, *, timeout: float, poll: bool = False
+    ) -> Message:
+        return reply_to(message, await self._exchange([message], timeout=timeout, poll=poll))
 
     async def _connect_loop(self) -> None:
+        try:
+            await self._poll_loop()
+        finally:  # however it ends (a close() itself cancelled), the poll's socket goes
+            self._wire.close()
+
+    async def _poll_loop(self) -> None:
         while not self._closing:
             try:
                 if not self._handshaken.is_set():
@@ -446,7 +455,7 @@ class BayeuxClient:
         self._first_connect = False
         message = connect_message(self._client_id, self._next_id(), first=first)
         timeout = self._advice.timeout + self._network_allowance
-        reply = await self._request_reply(message, timeout=timeout)
+        reply = await self._request_reply(message, timeout=timeout, poll=True)
         self._advice = self._advice.updated(reply.get("advice"))
         check_connect_reply(reply, self._advice)
         return first or self._data_received != received
@@ -461,9 +470,12 @@ class BayeuxClient:
 
     # -- transport ------------------------------------------------------------------------
 
-    async def _exchange(self, messages: list[Message], *, timeout: float) -> list[Message]:
+    async def _exchange(
+        self, messages: list[Message], *, timeout: float, poll: bool = False
+    ) -> list[Message]:
         """POST one batch, hand its data messages forward, return its replies."""
-        replies, data = split_batch(await self._wire.post(messages, timeout=timeout))
+        answer = await self._wire.post(messages, timeout=timeout, poll=poll)
+        replies, data = split_batch(answer)
         if data:
             self._data_received += len(data)
             deadline = asyncio.get_running_loop().time() + self.dispatch_budget
@@ -480,18 +492,9 @@ class BayeuxClient:
                     raise
                 except Exception:
                     log.exception("on_batch failed for %d message(s)", len(messages))
-            if self._on_message is None:
-                return
-            self._dispatch_deadline = deadline
-            try:
-                for message in messages:
-                    try:
-                        await self._on_message(message)
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:
-                        log.exception(
-                            "on_message failed for a message on %r", message.get("channel")
-                        )
-            finally:
-                self._dispatch_deadline = None
+            if self._on_message is not None:
+                self._dispatch_deadline = deadline
+                try:
+                    await deliver_each(self._on_message, messages)
+                finally:
+                    self._dispatch_deadline = None

@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "transport",
         (
+            "gws_async._bayeux_poll",
             "gws_async._bayeux_wire",
             "gws_async._bayeux_pacing",
             "gws_async.bayeux",
