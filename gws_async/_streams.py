@@ -18,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Collection, Generator
+from collections.abc import Awaitable, Callable, Collection
 from types import TracebackType
 from typing import Any, Final, Generic, Literal, TypeVar
 
 from ._exceptions import ClientStateError, GwsError
+from ._waiters import Waiter, _Matcher, reference_of
 from .events import GwsEvent, UnknownEvent
 
 __all__ = [
@@ -80,38 +81,6 @@ class StreamOverflowError(StreamClosed):
         super().__init__(message)
         self.dropped = dropped
         """Events this stream lost (the discarded buffer and the event that overflowed)."""
-
-
-def reference_of(event: GwsEvent) -> str | None:
-    """The event's ``referenceId`` as text, read from the raw payload so that even an
-    event that failed validation can be correlated with its operation."""
-    raw = event.raw
-    if isinstance(raw, dict):
-        ref = raw.get("referenceId")
-        if isinstance(ref, (int, str)) and not isinstance(ref, bool):
-            return str(ref)
-    return None
-
-
-class _Matcher(Generic[E]):
-    __slots__ = ("check", "topics", "types")
-
-    def __init__(
-        self,
-        types: tuple[type[E], ...],
-        topics: frozenset[str] | None,
-        check: Callable[[E], bool] | None,
-    ) -> None:
-        self.types = types
-        self.topics = topics
-        self.check = check
-
-    def matches(self, event: GwsEvent) -> bool:
-        if self.types and not isinstance(event, self.types):
-            return False
-        if self.topics is not None and event.topic not in self.topics:
-            return False
-        return self.check is None or self.check(event)  # type: ignore[arg-type]
 
 
 class EventStream(Generic[E]):
@@ -325,71 +294,12 @@ class EventStream(Generic[E]):
             self._queue.put_nowait(_END)
 
 
-class Waiter(Generic[E]):
-    """A one-shot wait for the first event that matches, registered when created.
-
-    Create it *before* sending the request that triggers the event, then await it::
-
-        added = gws.wait_for(WorkbinStateChangeMessage, check=lambda e: e.is_item_added)
-        await gws.workbins.add(workbin_id, interaction_id)
-        event = await added
-    """
-
-    def __init__(
-        self,
-        hub: EventHub,
-        types: tuple[type[E], ...],
-        *,
-        topics: frozenset[str] | None,
-        check: Callable[[E], bool] | None,
-        timeout: float | None,
-    ) -> None:
-        self._hub = hub
-        self._matcher: _Matcher[E] = _Matcher(types, topics, check)
-        self._future: asyncio.Future[E] = asyncio.get_running_loop().create_future()
-        self._timeout = timeout
-        hub._waiters.append(self)
-
-    def done(self) -> bool:
-        """True once an event matched (or the wait failed or was cancelled)."""
-        return self._future.done()
-
-    def cancel(self) -> None:
-        """Stop waiting; awaiting afterwards raises ``CancelledError``."""
-        self._future.cancel()
-        self._hub._discard_waiter(self)
-
-    def _offer(self, event: GwsEvent) -> bool:
-        if self._future.done():
-            return True
-        try:
-            matched = self._matcher.matches(event)
-        except Exception as exc:  # a failing check must reach the caller, not the listener
-            self._future.set_exception(exc)
-            return True
-        if matched:
-            self._future.set_result(event)  # type: ignore[arg-type]
-        return matched
-
-    def _fail(self, exc: BaseException) -> None:
-        if not self._future.done():
-            self._future.set_exception(exc)
-
-    async def _wait(self) -> E:
-        try:
-            return await asyncio.wait_for(asyncio.shield(self._future), self._timeout)
-        finally:
-            self._hub._discard_waiter(self)
-
-    def __await__(self) -> Generator[Any, None, E]:
-        return self._wait().__await__()
-
-
 class EventHub:
     """Delivers each decoded event to waiters, then to every matching stream."""
 
     def __init__(self, *, reference_cache: int = 1024) -> None:
         self._streams: list[EventStream[Any]] = []
+        self._snapshot: tuple[EventStream[Any], ...] = ()
         self._waiters: list[Waiter[Any]] = []
         # Notifications can overtake the REST answer that carries their referenceId, so the
         # recent ones are kept for a late lookup.
@@ -474,7 +384,9 @@ class EventHub:
             for waiter in list(self._waiters):
                 if waiter._offer(event):
                     self._discard_waiter(waiter)
-        for stream in list(self._streams):
+        # A tuple rebuilt only when a stream comes or goes: nothing allocated per event,
+        # and a stream removed while we wait for another is still offered this one.
+        for stream in self._snapshot:
             try:
                 matched = stream._matches(event)
             except Exception:
@@ -514,10 +426,12 @@ class EventHub:
         if self.closed:
             raise StreamClosed("the client is closed")
         self._streams.append(stream)
+        self._snapshot = tuple(self._streams)
 
     def _remove_stream(self, stream: EventStream[Any]) -> None:
         if stream in self._streams:
             self._streams.remove(stream)
+            self._snapshot = tuple(self._streams)
 
     def _discard_waiter(self, waiter: Waiter[Any]) -> None:
         if waiter in self._waiters:

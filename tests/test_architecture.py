@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gws_async.results",
         ),
     ),
-    ("delivery", ("gws_async._streams", "gws_async._listener")),
+    ("delivery", ("gws_async._waiters", "gws_async._streams", "gws_async._listener")),
     ("api", ("gws_async.resources", "gws_async._client")),
     (
         "applications",
