@@ -29,6 +29,7 @@ from ._dispatch import (
     _name,
     _Registration,
 )
+from ._gc import gc_tuned
 from .filters import _as_filter
 
 __all__ = ["Bot", "Context", "ErrorHook", "Handler", "Hook", "Router"]
@@ -364,16 +365,20 @@ class Bot(Router):
         password: str,
         *,
         grace: float | None = None,
+        gc_tuning: bool = True,
         **client_options: Any,
     ) -> None:
         """Log in, :meth:`run_forever`, log out: the whole program for a one-agent bot.
-        ``client_options`` go to :class:`~gws_async.GwsClient`."""
+        ``client_options`` go to :class:`~gws_async.GwsClient`. Since this owns the
+        process, it tunes the garbage collector (``gc.freeze()``, a young-generation
+        threshold of 50,000; undone on return) unless ``gc_tuning=False``."""
 
         async def main() -> None:
             async with GwsClient(base_url, username, password, **client_options) as gws:
                 await self.run_forever(gws, grace=grace)
 
-        asyncio.run(main())
+        with gc_tuned(gc_tuning):
+            asyncio.run(main())
 
     @contextlib.asynccontextmanager
     async def running(
