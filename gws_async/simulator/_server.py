@@ -6,17 +6,14 @@ import asyncio
 import base64
 import contextlib
 import hmac
-import json
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
-from typing import Any
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from . import _calls, _chat, _email, _me, _revocation, _sections, _workbins
+from . import _sections
 from ._common import (
     CONTEXT,
     DEFAULT_MAX_ATTACHMENT_SIZE,
@@ -30,6 +27,7 @@ from ._common import (
 from ._console import FeedingBayeux, setup_console
 from ._control import ControlGate
 from ._exposure import warn_if_exposed
+from ._hooks import Failure, SimHooks, Stall
 from ._state import HttpSession, SimAgent, SimState, SimWorkbin, default_agents, default_workbins
 from ._traffic import Traffic, TrafficPlan
 
@@ -38,22 +36,6 @@ __all__ = ["GwsSimulator"]
 _COOKIE = "JSESSIONID"
 _CSRF_HEADER = "X-CSRF-TOKEN"
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
-_DEFAULT_FAILURE_BODY = "<html><body><h1>502 Bad Gateway</h1></body></html>"
-
-
-@dataclass
-class _Stall:
-    remaining: int
-    path_prefix: str | None
-
-
-@dataclass
-class _Failure:
-    remaining: int
-    status: int
-    body: bytes
-    content_type: str
-    path_prefix: str | None
 
 
 def _normalize_path(path: str) -> str:
@@ -82,7 +64,7 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8", "surrogateescape"), b.encode("utf-8"))
 
 
-class GwsSimulator:
+class GwsSimulator(SimHooks):
     """An in-process Genesys Web Services 8.5 server for tests and local development.
 
     It serves the REST API under ``api_root`` and a Bayeux long-polling endpoint at
@@ -97,6 +79,23 @@ class GwsSimulator:
 
     A stopped simulator can be started again on the same port with its state kept, which
     looks to clients like a server restart: their Bayeux sessions are gone.
+
+    ``agents`` defaults to agent1/password1 and agent2/password2 (well-known
+    passwords: keep the default ``host`` on loopback with them). ``workbins``
+    replaces the default set (the spec's personal workbins plus one AgentGroup and
+    one PlaceGroup workbin); use ``SimWorkbin.personal(name)`` for personal ones.
+
+    Limits: an attachment upload larger than ``max_attachment_size`` bytes (16 MiB
+    by default) is refused with HTTP 413 and ``statusCode 2``; other request bodies
+    are capped at 1 MiB (HTTP 413), and JSON nested deeper than 64 levels is answered
+    400 like a malformed body. An agent reads only the interactions it works on or
+    sees in its workbins; a ``ROLE_ADMIN`` agent reads them all.
+    For ``control_token`` and ``allow_remote_control``, see :attr:`control_token`.
+    With ``traffic``, calls, chats and e-mails arrive for its agent groups while the
+    simulator runs (see :attr:`traffic`). An e-mail or chat invitation unanswered for
+    ``revoke_after`` seconds (30 by default; None: never) is Revoked. Where the spec
+    contradicts itself, ``email_keys="camelCase"`` and ``email_interaction_type="Email"``
+    pick its other reading (see docs/testing.md, "Fidelity to the spec").
     """
 
     def __init__(
@@ -119,25 +118,7 @@ class GwsSimulator:
         email_keys: str = "PascalCase",
         email_interaction_type: str = "direction",
     ) -> None:
-        """Configure the simulator; nothing listens until :meth:`start`.
-
-        ``agents`` defaults to agent1/password1 and agent2/password2 (well-known
-        passwords: keep the default ``host`` on loopback with them). ``workbins``
-        replaces the default set (the spec's personal workbins plus one AgentGroup and
-        one PlaceGroup workbin); use ``SimWorkbin.personal(name)`` for personal ones.
-
-        Limits: an attachment upload larger than ``max_attachment_size`` bytes (16 MiB
-        by default) is refused with HTTP 413 and ``statusCode 2``; other request bodies
-        are capped at 1 MiB (HTTP 413), and JSON nested deeper than 64 levels is answered
-        400 like a malformed body. An agent reads only the interactions it works on or
-        sees in its workbins; a ``ROLE_ADMIN`` agent reads them all.
-        For ``control_token`` and ``allow_remote_control``, see :attr:`control_token`.
-        With ``traffic``, calls, chats and e-mails arrive for its agent groups while the
-        simulator runs (see :attr:`traffic`). An e-mail or chat invitation unanswered for
-        ``revoke_after`` seconds (30 by default; None: never) is Revoked. Where the spec
-        contradicts itself, ``email_keys="camelCase"`` and ``email_interaction_type="Email"``
-        pick its other reading (see docs/testing.md, "Fidelity to the spec").
-        """
+        """Configure the simulator (see the class); nothing listens until :meth:`start`."""
         if long_poll_timeout <= 0 or max_interval <= 0:
             raise ValueError("long_poll_timeout and max_interval must be positive")
         if max_attachment_size <= 0:
@@ -169,8 +150,8 @@ class GwsSimulator:
         )
         #: The traffic generator when a plan was given: its ``counts`` tell what arrived.
         self.traffic = Traffic(traffic, self.state, self) if traffic is not None else None
-        self._failures: list[_Failure] = []
-        self._stalls: list[_Stall] = []
+        self._failures: list[Failure] = []
+        self._stalls: list[Stall] = []
         self._stopping = asyncio.Event()
         self._app: web.Application | None = None
         self._runner: web.AppRunner | None = None
@@ -293,163 +274,6 @@ class GwsSimulator:
         ``control_token`` given (16 characters or more), else a random one. They answer only
         loopback peers unless ``allow_remote_control=True``; see docs/testing.md."""
         return self._gate.token
-
-    # -- test hooks -----------------------------------------------------------------------
-
-    def put_in_workbin(
-        self,
-        username: str,
-        workbin_id: str,
-        *,
-        media: str = "chat",
-        user_data: Mapping[str, Any] | None = None,
-        interaction_id: str | None = None,
-    ) -> str:
-        """Create an interaction sitting in a workbin and return its id.
-
-        For a personal workbin it lands in ``username``'s copy. An ``ItemAdded``
-        notification goes to subscribers of the workbin (no ``referenceId``: nobody asked).
-        """
-        return _workbins.put_in_workbin(
-            self._ctx,
-            username,
-            workbin_id,
-            media=media,
-            user_data=user_data,
-            interaction_id=interaction_id,
-        )
-
-    def ring_call(
-        self,
-        username: str,
-        from_number: str = "5551234",
-        *,
-        user_data: Mapping[str, Any] | None = None,
-    ) -> str:
-        """An inbound call from ``from_number`` ringing on the agent's device, with
-        ``user_data`` attached; returns its id. A ``CallStateChangeMessage``
-        (``StatusChange``, Ringing) goes to ``/v2/me/calls``; the agent can then ``Answer`` it."""
-        return _calls.ring_call(self._ctx, self.api_url, username, from_number, user_data)
-
-    def create_interaction(
-        self,
-        username: str,
-        *,
-        media: str = "chat",
-        state: str = "Accepted",
-        user_data: Mapping[str, Any] | None = None,
-        interaction_id: str | None = None,
-    ) -> str:
-        """Create an interaction owned by ``username`` (no notification) and return its id."""
-        return _me.create_interaction(
-            self._ctx,
-            username,
-            media=media,
-            state=state,
-            user_data=user_data,
-            interaction_id=interaction_id,
-        )
-
-    def offer_chat(
-        self,
-        username: str,
-        *,
-        nickname: str = "Customer",
-        message: str | None = "Hello",
-        user_data: Mapping[str, Any] | None = None,
-    ) -> str:
-        """A customer chat offered to ``username`` (state ``Invited``); returns its id.
-
-        The transcript starts with the customer's PARTY_JOINED (``nickname``) and, unless
-        ``message`` is empty, a NEW_MESSAGE; it arrives with the agent's Accept.
-        """
-        return _chat.offer_chat(
-            self._ctx, username, nickname=nickname, message=message, user_data=user_data
-        )
-
-    def customer_says(self, interaction_id: str, text: str) -> None:
-        """The chat's customer writes ``text``: a NEW_MESSAGE to the agents in the chat."""
-        _chat.customer_says(self._ctx, interaction_id, text)
-
-    def deliver_email(
-        self,
-        username: str,
-        *,
-        subject: str,
-        text: str,
-        from_address: str,
-        to_address: str = "support@example.com",
-        user_data: Mapping[str, Any] | None = None,
-    ) -> str:
-        """An inbound e-mail offered to ``username`` (state ``Invited``), with ``user_data``
-        attached beside its ``Subject``, ``FromAddress`` and ``To``; returns its id."""
-        return _email.deliver_email(
-            self._ctx,
-            username,
-            subject=subject,
-            text=text,
-            from_address=from_address,
-            to_address=to_address,
-            user_data=user_data,
-        )
-
-    def revoke_invitations(self, username: str | None = None) -> list[str]:
-        """Let the inactivity period pass now: every pending e-mail and chat invitation
-        (of ``username``, or everyone's) is Revoked and back in its queue. Returns their
-        ids."""
-        return _revocation.revoke_invitations(self._ctx, username)
-
-    def push(self, username: str, topic: str, data: Any) -> int:
-        """Deliver ``data`` on ``topic`` to the agent's Bayeux sessions subscribed to it.
-
-        ``data`` may be any JSON value, valid GWS shape or not. Returns how many sessions
-        got it.
-        """
-        self.state.agent(username)
-        json.dumps(data)  # fail here, in the test, rather than inside a long-poll reply
-        return self._bayeux.deliver(username, topic, data)
-
-    def push_raw(self, username: str, message: Any) -> int:
-        """Deliver one raw Bayeux message (any JSON value) as-is to all the agent's sessions."""
-        self.state.agent(username)
-        json.dumps(message)
-        return self._bayeux.deliver_raw(username, message)
-
-    def expire_bayeux_sessions(self, username: str | None = None) -> int:
-        """Forget Bayeux clients (all, or one agent's) and return how many were dropped.
-
-        Their held connects return ``402::Unknown client`` with advice ``handshake``.
-        """
-        return self._bayeux.expire(username)
-
-    def disconnect_bayeux_sessions(self, username: str | None = None) -> int:
-        """Disconnect Bayeux clients server-side (all, or one agent's), as an administrator
-        would: their connect is answered with advice ``reconnect: none``, after which a
-        client must not reconnect. Returns how many were disconnected."""
-        return self._bayeux.disconnect(username)
-
-    def stall_next(self, count: int, *, path_prefix: str | None = None) -> None:
-        """Never answer the next ``count`` requests (only paths starting with
-        ``path_prefix``, if given): they hang until the simulator stops, like a request
-        lost by a load balancer."""
-        if count > 0:
-            self._stalls.append(_Stall(count, path_prefix))
-
-    def fail_next(
-        self,
-        count: int,
-        *,
-        status: int = 500,
-        body: str | bytes = _DEFAULT_FAILURE_BODY,
-        content_type: str = "text/html",
-        path_prefix: str | None = None,
-    ) -> None:
-        """Answer the next ``count`` requests (only paths starting with ``path_prefix``, if
-        given) with ``status`` and ``body`` instead, before authentication."""
-        if count <= 0:
-            return
-        raw = body.encode() if isinstance(body, str) else body
-        self._failures.append(_Failure(count, status, raw, content_type, path_prefix))
 
     # -- middlewares ----------------------------------------------------------------------
 
