@@ -220,6 +220,13 @@ HOOKS: tuple[Hook, ...] = (
         "sessions",
     ),
     Hook(
+        "revoke-invitations",
+        "revoke_invitations",
+        "let the inactivity period pass now: pending e-mail and chat invitations are Revoked",
+        (Param("username", "agent", "only this agent's invitations (all when absent)", False),),
+        "revoked",
+    ),
+    Hook(
         "stall-next",
         "stall_next",
         "never answer the next COUNT GWS requests (until the simulator stops)",

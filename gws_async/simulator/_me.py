@@ -73,7 +73,7 @@ async def _get_me(request: web.Request) -> web.Response:
     if "channels" in wanted:
         user["channels"] = [channel_resource(presence, c) for c in CHANNELS]
     if "skills" in wanted:
-        user["skills"] = skill_resources(api_url(request), agent)
+        user["skills"] = skill_resources(request, agent)
     return web.json_response({"statusCode": 0, "user": user})
 
 

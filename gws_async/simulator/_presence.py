@@ -31,8 +31,7 @@ from ._common import (
     requested_fields,
     select_fields,
 )
-from ._provisioning import DEFAULT_SKILLS, DEFAULT_USER_SKILLS
-from ._render import skill_id
+from ._provisioning import provisioning_of, user_skill_resources
 from ._state import AgentPresence, SimAgent
 
 __all__ = [
@@ -177,15 +176,9 @@ def channel_resource(presence: AgentPresence, channel: str) -> dict[str, Any]:
     }
 
 
-def skill_resources(api: str, agent: SimAgent) -> list[dict[str, Any]]:
-    """The agent's skills: those every agent starts with (the same for every agent)."""
-    descriptions = {s["name"]: s.get("description") for s in DEFAULT_SKILLS}
-    skills = []
-    for name, level in DEFAULT_USER_SKILLS.items():
-        sid = skill_id(name)
-        skill = {"id": sid, "name": name, "level": level, "description": descriptions[name]}
-        skills.append({**skill, "uri": f"{api}/skills/{sid}"})
-    return skills
+def skill_resources(request: web.Request, agent: SimAgent) -> list[dict[str, Any]]:
+    """The agent's skills with their levels (the defaults, or a scenario's)."""
+    return user_skill_resources(provisioning_of(request), api_url(request), agent.username)
 
 
 def publish_device(ctx: SimContext, username: str, api: str, reference_id: int | None) -> None:
@@ -481,13 +474,13 @@ async def _device_operation(call: OperationCall) -> web.Response:
 
 
 async def _get_my_skills(request: web.Request) -> web.Response:
-    skills = skill_resources(api_url(request), current_agent(request))
+    skills = skill_resources(request, current_agent(request))
     return list_answer(request, "skills", skills, uris=True)
 
 
 async def _get_my_skill(request: web.Request) -> web.Response:
     wanted = request.match_info["skill_id"]
-    skills = skill_resources(api_url(request), current_agent(request))
+    skills = skill_resources(request, current_agent(request))
     found = next((s for s in skills if s["id"] == wanted), None)
     if found is None:
         fail(6, f"Unknown skill {wanted}")

@@ -235,6 +235,16 @@ def require_admin(agent: SimAgent) -> None:
         fail(5, "The user does not have permission to perform this operation")
 
 
+def user_skill_resources(prov: ProvisioningState, api: str, username: str) -> list[dict[str, Any]]:
+    """A user's skills with their levels, as ``/me/skills`` and ``/users/{id}/skills``
+    show them (the defaults every agent starts with, or a scenario's)."""
+    return [
+        {**prov.skills[sid], "level": level, "uri": f"{api}/skills/{sid}"}
+        for sid, level in prov.user_skills.get(username, {}).items()
+        if sid in prov.skills
+    ]
+
+
 def provisioning_of(request: web.Request) -> ProvisioningState:
     """The provisioning data of the simulator serving ``request``."""
     return provisioning(request.app[CONTEXT].state)

@@ -96,6 +96,9 @@ class Scenario:
     #: username -> {skill name: level}, for the agents that list skills.
     agent_skills: dict[str, dict[str, int]] = field(default_factory=dict)
     traffic: TrafficPlan | None = None
+    #: The ``[simulator]`` table: ``revoke_after``, ``email_keys``,
+    #: ``email_interaction_type`` (see :class:`GwsSimulator`).
+    options: dict[str, Any] = field(default_factory=dict)
 
     def well_known_password_users(self) -> list[str]:
         """The agents whose password is a default's or the example scenario's."""
@@ -110,7 +113,7 @@ class Scenario:
             [_copy(agent) for agent in self.agents],
             workbins=self.workbins,
             traffic=self.traffic,
-            **kwargs,
+            **{**self.options, **kwargs},
         )
         prov = provisioning(sim.state)
         if self.skills is not None:
@@ -186,7 +189,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
 
 def _scenario(schema: Schema, document: dict[str, Any]) -> Scenario:
     root = KeyPath()
-    schema.keys(document, root, allowed=("agents", "skills", "workbins", "traffic"))
+    schema.keys(document, root, allowed=("agents", "skills", "workbins", "traffic", "simulator"))
     skills = _skills(schema, document)
     known_skills = {s["name"] for s in (skills if skills is not None else DEFAULT_SKILLS)}
     agents, agent_skills = _agents(schema, document, known_skills)
@@ -199,7 +202,36 @@ def _scenario(schema: Schema, document: dict[str, Any]) -> Scenario:
         skills=skills,
         agent_skills=agent_skills,
         traffic=_traffic(schema, document, agents),
+        options=_options(schema, document),
     )
+
+
+# Where the spec contradicts itself, the readings a scenario may pick (docs/testing.md).
+_READINGS = {
+    "email_keys": ("PascalCase", "camelCase"),
+    "email_interaction_type": ("direction", "Email"),
+}
+
+
+def _options(schema: Schema, document: dict[str, Any]) -> dict[str, Any]:
+    path = KeyPath("simulator")
+    if "simulator" not in document:
+        return {}
+    table = schema.table(document["simulator"], path)
+    schema.keys(table, path, allowed=("revoke_after", *_READINGS))
+    options: dict[str, Any] = {}
+    if "revoke_after" in table:
+        seconds = schema.number(table, "revoke_after", path)
+        if not 0 < seconds < float("inf"):
+            schema.fail(path / "revoke_after", "must be a positive number of seconds")
+        options["revoke_after"] = seconds
+    for key, readings in _READINGS.items():
+        if key in table:
+            value = schema.string(table, key, path)
+            if value not in readings:
+                schema.fail(path / key, f"must be one of {', '.join(readings)}")
+            options[key] = value
+    return options
 
 
 def _agents(

@@ -27,7 +27,7 @@ from ._common import (
     select_fields,
 )
 from ._presence import device_resource
-from ._provisioning import ok, provisioning_of, require_admin, text_field
+from ._provisioning import ok, provisioning_of, require_admin, text_field, user_skill_resources
 from ._render import user_resource, user_uri
 from ._state import AgentPresence, SimAgent
 
@@ -72,13 +72,7 @@ def _user_uri(request: web.Request, agent: SimAgent) -> str:
 
 
 def _user_skills(request: web.Request, agent: SimAgent) -> list[dict[str, Any]]:
-    prov = provisioning_of(request)
-    api = api_url(request)
-    return [
-        {**prov.skills[sid], "level": level, "uri": f"{api}/skills/{sid}"}
-        for sid, level in prov.user_skills.get(agent.username, {}).items()
-        if sid in prov.skills
-    ]
+    return user_skill_resources(provisioning_of(request), api_url(request), agent.username)
 
 
 def _user_devices(request: web.Request, agent: SimAgent) -> list[dict[str, Any]]:

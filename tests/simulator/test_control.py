@@ -166,7 +166,7 @@ async def test_every_hook_has_its_test_here() -> None:
     tested = {
         "put-in-workbin", "create-interaction", "ring-call", "offer-chat", "customer-says",
         "deliver-email", "push", "push-raw", "expire-bayeux-sessions",
-        "disconnect-bayeux-sessions", "stall-next", "fail-next",
+        "disconnect-bayeux-sessions", "revoke-invitations", "stall-next", "fail-next",
     }  # fmt: skip
     assert {hook.name for hook in HOOKS} == tested
 
@@ -255,6 +255,17 @@ async def test_expire_and_disconnect_sessions(
         _, replies = await agent1.connect()
         assert replies[0].items() >= answer[0].items()
         assert await call(http, sim, hook, {}) == (200, {"sessions": 1})
+
+
+async def test_revoke_invitations_revokes_what_is_pending(sim: GwsSimulator, http: Any) -> None:
+    chat = sim.offer_chat("agent1")
+    email = sim.deliver_email("agent2", subject="Hi", text="Hello", from_address="c@example.com")
+    status, answer = await call(http, sim, "revoke-invitations", {"username": "agent1"})
+    assert (status, answer) == (200, {"revoked": [chat]})
+    assert await call(http, sim, "revoke-invitations", {}) == (200, {"revoked": [email]})
+    assert await call(http, sim, "revoke-invitations", {}) == (200, {"revoked": []})
+    status, answer = await call(http, sim, "revoke-invitations", {"username": "nobody"})
+    assert status == 400
 
 
 async def test_stall_next_holds_the_next_gws_request(sim: GwsSimulator, http: Any) -> None:

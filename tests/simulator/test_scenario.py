@@ -80,6 +80,8 @@ async def test_a_client_sees_the_example_s_workbins_items_and_skills() -> None:
         me = await ana.me.get()
         skills = {s.name: s.level for s in await ana.users.list_skills(me.id)}
         assert skills == {"English": "8", "Portuguese": "9", "Sales": "7"}
+        # /me/skills reads the same per-agent skills as /users/{id}/skills.
+        assert {s.name: s.level for s in await ana.me.list_skills()} == skills
         assert {s.name for s in await ana.skills.list()} == {
             "English",
             "French",
@@ -87,6 +89,28 @@ async def test_a_client_sees_the_example_s_workbins_items_and_skills() -> None:
             "Sales",
             "Billing",
         }
+
+
+def test_the_simulator_table_picks_the_spec_s_other_readings_and_the_inactivity() -> None:
+    loaded = parse_scenario(
+        MINIMAL
+        + '\n[simulator]\nrevoke_after = 5\nemail_keys = "camelCase"\n'
+        + 'email_interaction_type = "Email"\n',
+        "readings.toml",
+    )
+    assert loaded.options == {
+        "revoke_after": 5,
+        "email_keys": "camelCase",
+        "email_interaction_type": "Email",
+    }
+    context = loaded.simulator()._ctx
+    assert (context.revoke_after, context.email_keys, context.email_interaction_type) == (
+        5,
+        "camelCase",
+        "Email",
+    )
+    # Arguments given to simulator() win over the file's.
+    assert loaded.simulator(revoke_after=None)._ctx.revoke_after is None
 
 
 def test_a_scenario_without_workbins_skills_or_traffic_keeps_the_defaults() -> None:
@@ -239,6 +263,27 @@ MALFORMED = [
         "agents",
         "no agent",
         id="no agent",
+    ),
+    pytest.param(
+        MINIMAL + '\n[simulator]\nemail_keys = "snake_case"\n',
+        6,
+        "simulator.email_keys",
+        "must be one of PascalCase, camelCase",
+        id="unknown reading",
+    ),
+    pytest.param(
+        MINIMAL + "\n[simulator]\nrevoke_after = -1\n",
+        6,
+        "simulator.revoke_after",
+        "must be a positive number of seconds",
+        id="negative inactivity",
+    ),
+    pytest.param(
+        MINIMAL + "\n[simulator]\nrevoke_afterr = 1\n",
+        6,
+        "simulator.revoke_afterr",
+        "unknown key (did you mean 'revoke_after'?)",
+        id="unknown simulator key",
     ),
     pytest.param(
         MINIMAL + "\n[traffic]\nseed = 1.5\n",
