@@ -88,6 +88,7 @@ HOOK_RUNS: dict[str, tuple[list[str], Callable[[GwsSimulator, Any], bool]]] = {
     "push-raw": (["agent1", '{"channel": "/x", "data": 1}'], lambda sim, a: a == {"delivered": 0}),
     "expire-bayeux-sessions": (["--username", "agent1"], lambda sim, a: a == {"sessions": 0}),
     "disconnect-bayeux-sessions": ([], lambda sim, a: a == {"sessions": 0}),
+    "revoke-invitations": (["--username", "agent1"], lambda sim, a: a == {"revoked": []}),
     "stall-next": (["1", "--path-prefix", "/nowhere"], lambda sim, a: a == {}),
     "fail-next": (
         ["1", "--status", "503", "--body", "later"],
