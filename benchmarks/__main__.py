@@ -21,7 +21,7 @@ from typing import Any
 
 from ._common import BENCH_DIR, NODE_DIR, Row, Section, have_module, machine, table, versions
 
-MEASURES = ("decode", "e2e", "latency", "scale", "rest", "sessions")
+MEASURES = ("decode", "e2e", "latency", "scale", "rest", "sessions", "fleet")
 RESULTS = BENCH_DIR / "RESULTS.md"
 NPM_PACKAGES = ("cometd", "cometd-nodejs-client", "cometd-nodejs-server")
 SESSIONS_DEFAULT = (200, 1000)  # sessions per client process in the many-sessions measure
@@ -60,7 +60,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="gws-async against real peers: decode, burst, latency, scale, REST, "
-        "many sessions.",
+        "many sessions, fleet.",
     )
     parser.add_argument(
         "--only",
@@ -101,6 +101,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rest-seconds", type=float, default=3.0)
     parser.add_argument("--rest-concurrency", type=int, nargs="+", default=[1, 16])
     _add_sessions_options(parser)
+    parser.add_argument(
+        "--fleet-agents", type=int, default=500, help="agents in the fleet measure (500; quick: 20)"
+    )
+    parser.add_argument("--fleet-rate", type=float, default=10.0, help="events/agent/s (10)")
+    parser.add_argument(
+        "--fleet-seconds", type=float, default=15.0, help="publishing seconds (15; --quick: 3)"
+    )
+    parser.add_argument(
+        "--fleet-workers", type=int, nargs="+", default=[1, 2, 4], help="worker processes, one "
+        "run each (1 2 4)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     args.only = [m.strip() for m in args.only.split(",") if m.strip()]
     unknown = set(args.only) - set(MEASURES)
@@ -115,6 +126,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         args.scale_seconds = min(args.scale_seconds, 5.0)
         args.idle_seconds = min(args.idle_seconds, 2.0)
         args.rest_seconds = min(args.rest_seconds, 1.0)
+        args.fleet_agents = min(args.fleet_agents, 20)
+        args.fleet_seconds = min(args.fleet_seconds, 3.0)
     _check_sessions_options(parser, args)
     return args
 
@@ -216,7 +229,7 @@ def write_results(
 
 
 async def run(args: argparse.Namespace) -> list[Section]:
-    from . import cometd, decode, scale, sessions
+    from . import cometd, decode, fleet, scale, sessions
 
     steps: dict[str, Callable[[], Awaitable[Section]]] = {
         "e2e": lambda: cometd.measure_e2e(args.burst, args.reps, args.uvloop),
@@ -233,6 +246,9 @@ async def run(args: argparse.Namespace) -> list[Section]:
             args.sessions_seconds,
             args.sessions_warmup,
             args.sessions_configs,
+        ),
+        "fleet": lambda: fleet.measure_fleet(
+            args.fleet_agents, args.fleet_rate, args.fleet_seconds, args.fleet_workers
         ),
     }
     sections: list[Section] = []

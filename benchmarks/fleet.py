@@ -1,0 +1,305 @@
+"""Measure 7: the fleet (``gws_async.fleet``) against one process holding the same agents.
+
+For each worker count: a fresh redis-server on a free loopback port, the simulator in its
+own process (``sim_process``), that many ``gws-async fleet worker`` processes sharing the
+agents, and one consumer-group member (``fleet_consumer``) reading the fan-out. The
+simulator's paced publisher then pushes the workbin sample to every agent; the consumer
+measures publish-to-consumer latency and counts. The baseline is the scale measure's
+client (``scale_client``) holding the same agents directly in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import aiohttp
+
+from ._common import (
+    REPO_DIR,
+    STARTUP_TIMEOUT,
+    Row,
+    Section,
+    fmt_rate,
+    have_module,
+    peer,
+    proc_cpu_seconds,
+    python_argv,
+)
+
+READY_TIMEOUT = 120.0  # every agent logged in and subscribed through the workers
+STABLE_SECONDS = 2.0  # the subscribed count unchanged this long: rebalancing is over
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def _redis_server(directory: Path) -> AsyncIterator[tuple[str, int]]:
+    """A redis-server without persistence on a free port: its URL and pid."""
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        str(shutil.which("redis-server")),
+        *("--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+        *("--dir", str(directory)),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("redis-server did not start within 10 s") from None
+                await asyncio.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0", process.pid
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def _workers(
+    count: int, sim_url: str, redis_url: str, directory: Path
+) -> AsyncIterator[list[int]]:
+    """``count`` worker processes of the CLI; their pids. Logs go to files in ``directory``."""
+    processes = []
+    logs = _open_logs(directory, count)
+    try:
+        for index, log in enumerate(logs):
+            argv = [
+                *python_argv("gws_async", "fleet", "worker", sim_url),
+                *("--agents", str(directory / "agents.txt")),
+                *("--secrets", str(directory / "secrets.txt")),
+                *("--redis", redis_url, "--id", f"w{index}", "--tick", "0.5"),
+            ]
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    *argv,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    cwd=str(REPO_DIR),
+                )
+            )
+        yield [p.pid for p in processes]
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.terminate()  # a graceful stop: leases released, agents logged out
+        for process in processes:
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except asyncio.TimeoutError:
+                process.kill()
+                await process.wait()
+        for log in logs:
+            log.close()
+
+
+def _open_logs(directory: Path, count: int) -> list[BinaryIO]:
+    return [open(directory / f"w{i}.log", "wb") for i in range(count)]
+
+
+def _read_logs(directory: Path) -> dict[str, str]:
+    return {p.name: p.read_text(errors="replace")[-2000:] for p in directory.glob("*.log")}
+
+
+async def _status(http: aiohttp.ClientSession, control: str) -> dict[str, Any]:
+    async with http.get(f"{control}/status") as response:
+        value: dict[str, Any] = await response.json()
+        return value
+
+
+async def _wait_subscribed(http: aiohttp.ClientSession, control: str, agents: int) -> float:
+    """Seconds until every agent is subscribed and the count has held still a while."""
+    started = time.monotonic()
+    stable_since = None
+    while time.monotonic() - started < READY_TIMEOUT:
+        status = await _status(http, control)
+        if status["subscribed"] >= agents and status["sessions"] == agents:
+            stable_since = stable_since or time.monotonic()
+            if time.monotonic() - stable_since >= STABLE_SECONDS:
+                return stable_since - started
+        else:
+            stable_since = None
+        await asyncio.sleep(0.2)
+    raise RuntimeError(
+        f"{agents} agents not all subscribed through the workers within {READY_TIMEOUT:.0f} s "
+        f"(last status {status})"
+    )
+
+
+async def _fleet_run(agents: int, workers: int, rate: float, duration: float) -> dict[str, Any]:
+    """One run with ``workers`` worker processes; the consumer's figures plus CPU."""
+    with tempfile.TemporaryDirectory(prefix="gws-bench-fleet-") as tmp:
+        directory = Path(tmp)
+        names = [f"agent{i}" for i in range(agents)]
+        (directory / "agents.txt").write_text("\n".join(names) + "\n")
+        (directory / "secrets.txt").write_text("".join(f"agent{i}:pw{i}\n" for i in range(agents)))
+        expected = agents * round(rate * duration)
+        sim_argv = python_argv("benchmarks.sim_process", "--agents", str(agents))
+        async with (
+            _redis_server(directory) as (redis_url, redis_pid),
+            peer("simulator", sim_argv) as sim,
+            aiohttp.ClientSession() as http,
+        ):
+            url, control = (await sim.expect("READY", STARTUP_TIMEOUT)).split()
+            async with _workers(workers, url, redis_url, directory) as pids:
+                ready = await _wait_subscribed(http, control, agents)
+                consumer_argv = python_argv(
+                    "benchmarks.fleet_consumer",
+                    *("--redis", redis_url, "--expected", str(expected)),
+                    *("--timeout", str(duration + 60)),
+                )
+                async with peer("fleet consumer", consumer_argv) as consumer:
+                    await consumer.expect("READY", STARTUP_TIMEOUT)
+                    cpu0 = {pid: proc_cpu_seconds(pid) for pid in (*pids, redis_pid)}
+                    sim0 = (await _status(http, control))["cpu_seconds"]
+                    began = time.time() * 1000.0
+                    async with http.post(
+                        f"{control}/publish",
+                        json={"rate": rate, "duration": duration},
+                        timeout=aiohttp.ClientTimeout(total=duration + 120),
+                    ) as response:
+                        published = await response.json()
+                    result = await consumer.result(timeout=duration + 120)
+                    cpu = {pid: proc_cpu_seconds(pid) - cpu0[pid] for pid in cpu0}
+                    sim_cpu = (await _status(http, control))["cpu_seconds"] - sim0
+            logs = _read_logs(directory)
+    wall = max(1e-9, (result["last_ms"] - began) / 1000.0)
+    result.update(
+        {
+            "workers": workers,
+            "expected": expected,
+            "ready_seconds": ready,
+            "publisher": published,
+            "wall_seconds": wall,
+            "events_per_second": result["events"] / wall,
+            "worker_cpu_seconds": sum(cpu[p] for p in pids),
+            "redis_cpu_seconds": cpu[redis_pid],
+            "sim_cpu_seconds": sim_cpu,
+        }
+    )
+    if result["events"] < expected:
+        result["worker_logs"] = logs
+    return result
+
+
+async def _direct_run(agents: int, rate: float, duration: float) -> dict[str, Any]:
+    """The same agents and load held by one process, as in the scale measure."""
+    sim_argv = python_argv("benchmarks.sim_process", "--agents", str(agents))
+    async with peer("simulator", sim_argv) as sim:
+        url, control = (await sim.expect("READY", STARTUP_TIMEOUT)).split()
+        argv = python_argv(
+            "benchmarks.scale_client",
+            *("--sim", url, "--control", control, "--agents", str(agents)),
+            *("--rate", str(rate), "--duration", str(duration), "--idle", "1"),
+        )
+        async with peer("scale client", argv) as client:
+            result: dict[str, Any] = await client.result(timeout=600 + duration)
+    return result
+
+
+def _skipped(section: Section, why: str) -> Section:
+    print(f"fleet: skipped: {why}", flush=True)
+    section.rows.append(Row("fleet", "skipped", why))
+    section.details.append(f"Skipped: {why}.")
+    return section
+
+
+def _method(agents: int, rate: float, duration: float, workers: list[int]) -> str:
+    return (
+        f"The simulator runs in its own process with {agents:,} agents; its paced publisher "
+        f"queues the workbin sample on every agent's Bayeux session, {rate:g} per agent per "
+        f"second for {duration:g} s (each carrying `sentAt`, epoch ms). Fleet, once per "
+        f"worker count ({', '.join(map(str, workers))}): a fresh `redis-server` (no "
+        "persistence) on a loopback port, that many `gws-async fleet worker` processes "
+        "(`--tick 0.5`, other options at their defaults) sharing the agents through their "
+        "leases, and, once every agent is subscribed and the count has held still "
+        f"{STABLE_SECONDS:g} s, one member of consumer group `bench` "
+        "(`fleet_events(redis, WorkbinStateChangeMessage, group=...)`) holding all 16 "
+        "shards. Latency is from `sentAt` to the consumer's loop body, through the worker's "
+        "GWS client, its fenced `XADD` and the consumer's `XREADGROUP`; events/s is what the "
+        "consumer got divided by the time from the start of publishing to its last event. "
+        "Direct: the scale measure's client holding the same agents in one process, one "
+        "`GwsClient` each, latency to its consumer task. CPU is process time (100% = one "
+        "core); every process shares this machine's cores, so with more worker processes "
+        "than cores the throughput figure is what those cores allow, not what more hosts "
+        "would give: the scaling per added core is read from the worker CPU per event."
+    )
+
+
+async def measure_fleet(agents: int, rate: float, duration: float, workers: list[int]) -> Section:
+    """Events/s and p50/p99 publish to consumer through Redis, by worker count, against
+    the same agents consumed directly by one process."""
+    section = Section(
+        "fleet",
+        f"7. Fleet: {agents:,} agents through Redis",
+        method=_method(agents, rate, duration, workers),
+    )
+    if shutil.which("redis-server") is None:
+        return _skipped(section, "redis-server is not installed (Debian: redis-server)")
+    if not have_module("redis"):
+        return _skipped(section, "redis-py is not installed (the 'fleet' extra)")
+    direct = await _direct_run(agents, rate, duration)
+    runs = [await _fleet_run(agents, count, rate, duration) for count in workers]
+    section.raw = {"direct": direct, "fleet": runs}
+    expected = agents * round(rate * duration)
+    section.rows.append(
+        Row(
+            "fleet",
+            f"{agents:,} agents x {rate:g}/s, one process, direct (baseline)",
+            f"{fmt_rate(direct['events_per_second'])} events/s",
+            "1.00",
+            note=f"p50 {direct['latency_p50_ms']:.0f} ms, p99 {direct['latency_p99_ms']:.0f} ms; "
+            f"{direct['events']:,}/{expected:,} delivered; client CPU "
+            f"{direct['cpu_us_per_event']:.0f} µs/event",
+        )
+    )
+    base = max(1e-9, direct["events_per_second"])
+    one = next((r["events_per_second"] for r in runs if r["workers"] == 1), None)
+    for run in runs:
+        events = max(1, run["events"])
+        scaling = f"; x{run['events_per_second'] / one:.2f} of 1 worker" if one else ""
+        section.rows.append(
+            Row(
+                "fleet",
+                f"{agents:,} agents x {rate:g}/s, {run['workers']} worker(s) -> Redis -> "
+                "1 consumer",
+                f"{fmt_rate(run['events_per_second'])} events/s",
+                f"{run['events_per_second'] / base:.2f}",
+                note=f"p50 {run['latency_p50_ms']:.0f} ms, p99 {run['latency_p99_ms']:.0f} ms; "
+                f"{run['events']:,}/{expected:,} delivered"
+                f"{'' if run['in_order'] else ', OUT OF ORDER'}; CPU µs/event: workers "
+                f"{run['worker_cpu_seconds'] / events * 1e6:.0f}, consumer "
+                f"{run['cpu_seconds'] / events * 1e6:.0f}, redis "
+                f"{run['redis_cpu_seconds'] / events * 1e6:.0f}{scaling}",
+            )
+        )
+        if run.get("worker_logs"):
+            section.details.append(
+                f"{run['workers']} worker(s): {run['events']:,} of {expected:,} events arrived; "
+                "the end of the workers' logs is in the raw figures."
+            )
+    section.details.append(
+        "Ready (every agent logged in and subscribed through the workers): "
+        + ", ".join(f"{r['workers']} worker(s) {r['ready_seconds']:.1f} s" for r in runs)
+        + "."
+    )
+    return section
