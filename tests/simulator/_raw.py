@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar, overload
 
 import aiohttp
 import pytest
@@ -112,14 +112,39 @@ def data_of(replies: list[dict[str, Any]]) -> list[Any]:
     return [m["data"] for m in replies if not m["channel"].startswith("/meta/")]
 
 
+A = TypeVar("A")
+
+
+@overload
+def signed_in(
+    sim: GwsSimulator, username: str = ..., password: str = ...
+) -> contextlib.AbstractAsyncContextManager[RawAgent]: ...
+
+
+@overload
+def signed_in(
+    sim: GwsSimulator,
+    username: str = ...,
+    password: str = ...,
+    *,
+    agent: Callable[[GwsSimulator, aiohttp.ClientSession, str], A],
+) -> contextlib.AbstractAsyncContextManager[A]: ...
+
+
 @contextlib.asynccontextmanager
 async def signed_in(
-    sim: GwsSimulator, username: str = "agent1", password: str = "password1"
-) -> AsyncIterator[RawAgent]:
-    """An agent signed in with ``GET /me``, holding its session cookie and CSRF token."""
+    sim: GwsSimulator,
+    username: str = "agent1",
+    password: str = "password1",
+    *,
+    agent: Callable[[GwsSimulator, aiohttp.ClientSession, str], Any] = RawAgent,
+) -> AsyncIterator[Any]:
+    """An agent signed in with ``GET /me``, holding its session cookie and CSRF token;
+    ``agent`` builds it from the simulator, the session and the token (a
+    :class:`RawAgent` unless a test needs its own requests)."""
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(headers=basic(username, password), cookie_jar=jar) as http:
         async with http.get(sim.api_url + "/me") as resp:
             assert resp.status == 200
             token = resp.headers["X-CSRF-TOKEN"]
-        yield RawAgent(sim, http, token)
+        yield agent(sim, http, token)

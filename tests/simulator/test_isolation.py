@@ -8,8 +8,6 @@ not exist, so that an agent cannot even learn which ids are in use.
 
 from __future__ import annotations
 
-import base64
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,9 +15,8 @@ import aiohttp
 import pytest
 
 from gws_async.simulator import GwsSimulator, SimAgent
+from tests.simulator._raw import AGENT_GROUP_WORKBIN, TEST_WORKBIN, signed_in
 
-TEST_WORKBIN = base64.b64encode(b"TestWorkbin/PrivateView").decode()
-AGENT_GROUP_WORKBIN = "6c715fa9-de16-4d23-b07c-cbcb1caf3e07"
 SECRET = {"CreditCard": "4111-1111-1111-1111"}
 UNKNOWN = "0000NOSUCHTHING0"
 
@@ -59,33 +56,21 @@ class Agent:
         return await self.request("POST", f"/me/interactions/{iid}/attachments", data=form)
 
 
-@contextlib.asynccontextmanager
-async def signed_in(sim: GwsSimulator, username: str, password: str) -> AsyncIterator[Agent]:
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    headers = {"Authorization": f"Basic {token}"}
-    jar = aiohttp.CookieJar(unsafe=True)
-    async with aiohttp.ClientSession(headers=headers, cookie_jar=jar) as http:
-        async with http.get(sim.api_url + "/me") as resp:
-            assert resp.status == 200
-            token = resp.headers["X-CSRF-TOKEN"]
-        yield Agent(sim, http, token)
-
-
 @pytest.fixture
 async def agent1(sim: GwsSimulator) -> AsyncIterator[Agent]:
-    async with signed_in(sim, "agent1", "password1") as agent:
+    async with signed_in(sim, "agent1", "password1", agent=Agent) as agent:
         yield agent
 
 
 @pytest.fixture
 async def agent2(sim: GwsSimulator) -> AsyncIterator[Agent]:
-    async with signed_in(sim, "agent2", "password2") as agent:
+    async with signed_in(sim, "agent2", "password2", agent=Agent) as agent:
         yield agent
 
 
 @pytest.fixture
 async def boss(sim: GwsSimulator) -> AsyncIterator[Agent]:
-    async with signed_in(sim, "boss", "boss-password") as agent:
+    async with signed_in(sim, "boss", "boss-password", agent=Agent) as agent:
         yield agent
 
 

@@ -4,8 +4,6 @@ leave behind. Hostile input gets a GWS-style 4xx, never a 500 with a logged trac
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import io
 import logging
 from collections.abc import AsyncIterator
@@ -15,6 +13,7 @@ import aiohttp
 import pytest
 
 from gws_async.simulator import GwsSimulator
+from tests.simulator._raw import signed_in
 
 MiB = 1024 * 1024
 LIMIT = 64 * 1024
@@ -48,20 +47,9 @@ class Agent:
         return await self.post(self.sim.cometd_url, data=raw, headers=headers)
 
 
-@contextlib.asynccontextmanager
-async def signed_in(sim: GwsSimulator) -> AsyncIterator[Agent]:
-    headers = {"Authorization": "Basic " + base64.b64encode(b"agent1:password1").decode()}
-    jar = aiohttp.CookieJar(unsafe=True)
-    async with aiohttp.ClientSession(headers=headers, cookie_jar=jar) as http:
-        async with http.get(sim.api_url + "/me") as resp:
-            assert resp.status == 200
-            token = resp.headers["X-CSRF-TOKEN"]
-        yield Agent(sim, http, token)
-
-
 @pytest.fixture
 async def agent(sim: GwsSimulator) -> AsyncIterator[Agent]:
-    async with signed_in(sim) as signed:
+    async with signed_in(sim, agent=Agent) as signed:
         yield signed
 
 
