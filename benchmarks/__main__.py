@@ -26,6 +26,8 @@ RESULTS = BENCH_DIR / "RESULTS.md"
 NPM_PACKAGES = ("cometd", "cometd-nodejs-client", "cometd-nodejs-server")
 SESSIONS_DEFAULT = (200, 1000)  # sessions per client process in the many-sessions measure
 SESSIONS_QUICK = (20, 50)
+PROFILE_SECONDS = 5.0  # of sampling, per profile of a measure with an unmet target
+PROFILE_QUICK = 2.0
 
 
 def _add_sessions_options(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +55,22 @@ def _add_sessions_options(parser: argparse.ArgumentParser) -> None:
         default="default,fast,uvloop",
         help="gws-async configurations beside the JS client: default (json, asyncio), fast "
         "(orjson, asyncio), uvloop (orjson, uvloop; when installed and not --no-uvloop)",
+    )
+
+
+def _add_profile_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-profile",
+        dest="profile",
+        action="store_false",
+        help="do not profile the measures whose targets are not met",
+    )
+    parser.add_argument(
+        "--profile-seconds",
+        type=float,
+        default=PROFILE_SECONDS,
+        help=f"seconds of py-spy sampling per profile (default {PROFILE_SECONDS:g}; --quick: "
+        f"{PROFILE_QUICK:g})",
     )
 
 
@@ -101,6 +119,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rest-seconds", type=float, default=3.0)
     parser.add_argument("--rest-concurrency", type=int, nargs="+", default=[1, 16])
     _add_sessions_options(parser)
+    _add_profile_options(parser)
     parser.add_argument(
         "--fleet-agents", type=int, default=500, help="agents in the fleet measure (500; quick: 20)"
     )
@@ -128,6 +147,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         args.rest_seconds = min(args.rest_seconds, 1.0)
         args.fleet_agents = min(args.fleet_agents, 20)
         args.fleet_seconds = min(args.fleet_seconds, 3.0)
+        args.profile_seconds = min(args.profile_seconds, PROFILE_QUICK)
+    args.profile_seconds = args.profile_seconds if args.profile else 0.0
     _check_sessions_options(parser, args)
     return args
 
@@ -229,7 +250,7 @@ def write_results(
 
 
 async def run(args: argparse.Namespace) -> list[Section]:
-    from . import cometd, decode, fleet, scale, sessions
+    from . import cometd, decode, decode_loop, fleet, scale, sessions
 
     steps: dict[str, Callable[[], Awaitable[Section]]] = {
         "e2e": lambda: cometd.measure_e2e(args.burst, args.reps, args.uvloop),
@@ -261,6 +282,8 @@ async def run(args: argparse.Namespace) -> list[Section]:
         try:
             if name == "decode":
                 section = decode.measure(args.decode_rounds, budget=0.05)
+                if args.profile_seconds:
+                    await decode_loop.profile(section, args.profile_seconds)
             else:
                 section = await steps[name]()
         except Exception as exc:  # one failed measure must not lose the others
