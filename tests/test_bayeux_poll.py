@@ -331,4 +331,4 @@ async def test_a_client_delivers_through_the_dedicated_connection_and_closes_it(
     await client.close()
     assert got[:5] == [1, 2, 3, 4, 5]
     assert client._wire._poll is not None
-    assert client._wire._poll._writer is None
+    assert client._wire._poll._link is None
