@@ -12,6 +12,7 @@ from pydantic_core import ErrorDetails
 from gws_async._base import IDENTIFIER_ERROR
 from gws_async.topics import Topic
 
+from ._fast import Validate, fast_validator
 from ._notifications import (
     CallStateChangeMessage,
     ChannelStateChange,
@@ -100,6 +101,19 @@ _BY_NOTIFICATION_TYPE: Final[dict[tuple[str, str], type[GwsEvent]]] = {
 }
 
 
+# Each class's first try (see ``_fast``); its own validator is the fallback.
+_FAST: Final[dict[type[GwsEvent], Validate]] = {cls: fast_validator(cls) for cls in EVENT_TYPES}
+# The common case, a messageType spelled as in the spec, in one lookup. These classes
+# declare no private attributes, so a validated event has no private dict yet.
+_FAST_BY_MESSAGE_TYPE: Final[dict[str, tuple[type[GwsEvent], Validate]]] = {
+    name: (cls, _FAST[cls])
+    for name, cls in _BY_MESSAGE_TYPE.items()
+    if not cls.__private_attributes__
+}
+# What ``bind`` does for such an event, without the call and the check.
+_set_attribute: Final = object.__setattr__
+
+
 def _unknown(topic: str, data: Any, message_type: str | None, error: str | None) -> UnknownEvent:
     # model_construct skips validation, so building the fallback cannot fail.
     event = UnknownEvent.model_construct(message_type=message_type, error=error)
@@ -119,6 +133,22 @@ def _describe(cls: type[GwsEvent], errors: list[ErrorDetails]) -> str:
 
 
 def _validate(cls: type[GwsEvent], topic: str, data: dict[Any, Any], tag: str | None) -> GwsEvent:
+    fast = _FAST.get(cls)
+    if fast is not None:
+        try:
+            event: GwsEvent = fast(data)
+        except ValidationError:
+            pass
+        else:
+            bind(event, topic, data)
+            return event
+    return _validate_fully(cls, topic, data, tag)
+
+
+def _validate_fully(
+    cls: type[GwsEvent], topic: str, data: dict[Any, Any], tag: str | None
+) -> GwsEvent:
+    """The class's own validator (every conversion), then the lenient path."""
     try:
         # What model_validate(data) does, without its per-call argument checks.
         event: GwsEvent = cls.__pydantic_validator__.validate_python(data)
@@ -365,6 +395,19 @@ def decode_event(topic: str, data: Any) -> GwsEvent:
     message nothing recognises (its ``error`` is then None).
     """
     try:
+        # The common case inline: a messageType of the spec and a fast validation.
+        if type(data) is dict:
+            message_type = data.get("messageType")
+            if type(message_type) is str:
+                known = _FAST_BY_MESSAGE_TYPE.get(message_type)
+                if known is not None:
+                    cls, fast = known
+                    try:
+                        event: GwsEvent = fast(data)
+                    except ValidationError:
+                        return _validate_fully(cls, topic, data, message_type)
+                    _set_attribute(event, "__pydantic_private__", {"topic": topic, "raw": data})
+                    return event
         return _decode(topic, data)
     except Exception as exc:  # the listener must survive any payload
         return _unknown(topic, data, None, f"cannot decode: {type(exc).__name__}")

@@ -140,6 +140,36 @@ def bind_dropped(event: GwsEvent, dropped: dict[str, str]) -> None:
         event.__pydantic_private__["dropped"] = dropped
 
 
+# The keys of a WorkbinStateChangeMessage besides its state resource (none of them ends
+# with the suffix, so leaving them out of the search for it changes nothing).
+_USUAL_WORKBIN_KEYS: Final = frozenset(
+    {
+        "messageType",
+        "messageTypeName",
+        "id",
+        "action",
+        "agentGroup",
+        "placeGroup",
+        "workbinAgentId",
+        "workbinUserId",
+        "referenceId",
+    }
+)
+
+
+def _state_resources(data: dict[Any, Any]) -> list[str]:
+    """The keys of ``data`` naming a state resource, in order. A key holding null is read
+    as absent: GWS writes explicit nulls elsewhere."""
+    return [
+        key
+        for key in data
+        if isinstance(key, str)
+        and key.endswith(_STATE_RESOURCE_SUFFIX)
+        and len(key) > _STATE_RESOURCE_SUFFIX_LEN
+        and data[key] is not None
+    ]
+
+
 class InteractionStateMessage(GwsEvent, Interaction):
     """A multimedia interaction (e-mail, chat...) changed state: invited, accepted, revoked...
 
@@ -219,19 +249,23 @@ class WorkbinStateChangeMessage(GwsEvent):
     def _pick_state_resource(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        # A key holding null is read as absent: GWS writes explicit nulls elsewhere.
-        keys = [
-            key
-            for key in data
-            if isinstance(key, str)
+        # The usual keys set aside in one C-level set difference, what is left is usually
+        # the state resource alone; otherwise every key is looked at.
+        rest = data.keys() - _USUAL_WORKBIN_KEYS
+        key = rest.pop() if len(rest) == 1 else None
+        if not (
+            type(key) is str
             and key.endswith(_STATE_RESOURCE_SUFFIX)
             and len(key) > _STATE_RESOURCE_SUFFIX_LEN
             and data[key] is not None
-        ]
-        if len(keys) != 1:
-            found = ", ".join(keys) if keys else "none"
-            raise ValueError(f"expected exactly one *{_STATE_RESOURCE_SUFFIX} key, found {found}")
-        key = keys[0]
+        ):
+            keys = _state_resources(data)
+            if len(keys) != 1:
+                found = ", ".join(keys) if keys else "none"
+                raise ValueError(
+                    f"expected exactly one *{_STATE_RESOURCE_SUFFIX} key, found {found}"
+                )
+            key = keys[0]
         # A shallow copy: the caller's dict is kept intact as ``raw``.
         fields = dict(data)
         fields["interaction"] = fields.pop(key)
