@@ -215,7 +215,7 @@ class Balancer:
         surplus = len(self.held) - share
         if surplus > 0:
             ranked = sorted(self.held, key=self._order.index)
-            await asyncio.gather(*(self.release(item) for item in ranked[-surplus:]))
+            await self.release_many(ranked[-surplus:])
         elif surplus < 0:
             await self._take(-surplus)
 
@@ -246,16 +246,28 @@ class Balancer:
 
     async def release(self, item: str) -> None:
         """Stop ``item``, then give its lease back (if Redis can be reached)."""
-        held = self.held.pop(item, None)
-        if held is None:
+        await self.release_many([item])
+
+    async def release_many(self, items: Sequence[str]) -> None:
+        """Stop ``items`` (concurrently), then give their leases back in one round trip:
+        one connection whatever their number. A lease that cannot be given back (Redis
+        unreachable) lapses by itself after ``ttl``."""
+        released = [(item, held) for item in items if (held := self.held.pop(item, None))]
+        if not released:
             return
-        await self._stop(item)
+        await asyncio.gather(*(self._stop(item) for item, _ in released))
         try:
-            await self._release(keys=[self.lease_key(item)], args=[held.value])
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for item, held in released:
+                    await self._release(keys=[self.lease_key(item)], args=[held.value], client=pipe)
+                await pipe.execute()
         except RedisError as exc:
+            names = ", ".join(item for item, _ in released[:5])
+            more = f" and {len(released) - 5} more" if len(released) > 5 else ""
             log.warning(
-                "%s: could not release %s (it lapses by itself): %s", self.member, item, exc
-            )
+                "%s: could not release %s%s (they lapse by themselves within %.0f s): %s",
+                self.member, names, more, self.settings.ttl, exc,
+            )  # fmt: skip
 
     def halt(self) -> None:
         """Make :meth:`run` and :meth:`listen_for_wakes` return (cancel them too)."""
@@ -264,7 +276,7 @@ class Balancer:
 
     async def leave(self) -> None:
         """Give everything back and leave the group at once, waking the other members."""
-        await asyncio.gather(*(self.release(item) for item in list(self.held)))
+        await self.release_many(list(self.held))
         with contextlib.suppress(RedisError):
             await self._redis.zrem(self.members_key, self.member)
             await self._redis.publish(self.wake_channel, self.member)

@@ -20,6 +20,9 @@ from .._exceptions import GwsError
 
 try:
     import redis.asyncio as aioredis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as BrokenConnectionError
     from redis.exceptions import RedisError
 except ImportError as exc:  # pragma: no cover - the optional extra is missing
     raise ImportError("gws_async.fleet needs redis-py: pip install 'gws-async[fleet]'") from exc
@@ -47,6 +50,17 @@ DEFAULT_SHARDS = 16
 #: Seconds allowed for one Redis command (connecting included) before it counts as a
 #: failure; a blocking read adds its own block time.
 COMMAND_TIMEOUT = 2.0
+
+MAX_CONNECTIONS = 16
+"""Connections one worker or consumer opens to Redis at most (its appends, renewals and
+releases go in batches, one round trip each, so a few suffice whatever the agents)."""
+
+POOL_TIMEOUT = 10.0
+"""Seconds a command waits for a free connection when all :data:`MAX_CONNECTIONS` are
+busy, before it fails like any Redis error."""
+
+RETRIES = 3
+"""Times a command that failed on a broken connection is sent again on a new one."""
 
 
 class FleetError(GwsError):
@@ -82,19 +96,40 @@ def unavailable(address: str, operation: str, exc: BaseException) -> RedisUnavai
     return RedisUnavailableError(address, operation, f"{type(exc).__name__}: {text}")
 
 
-def connect(url: str, *, timeout: float = COMMAND_TIMEOUT) -> Redis:
+def connect(
+    url: str,
+    *,
+    timeout: float = COMMAND_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
+    retries: int = RETRIES,
+) -> Redis:
     """A Redis client for ``url`` (``redis://[:password@]host:port/db``); it connects
-    lazily, with ``timeout`` seconds for connecting and for each command."""
+    lazily, with ``timeout`` seconds for connecting and for each command.
+
+    Its pool holds at most ``max_connections`` connections (:data:`MAX_CONNECTIONS`); a
+    command that finds them all busy waits up to :data:`POOL_TIMEOUT` seconds for one
+    rather than failing at once. A command that fails on a broken connection (Redis
+    restarted, the socket was reset) is sent again on a new one, up to ``retries`` times
+    (:data:`RETRIES`, after 0.05, 0.1, 0.2 s): every command and script the fleet sends is
+    safe to run twice (the appends carry a batch id, see ``_publisher``). A command that
+    timed out is not retried: Redis may be hung, and the caller's own loop decides.
+    """
+    if max_connections < 1 or retries < 0:
+        raise ValueError("max_connections must be at least 1, retries not negative")
     try:
-        return aioredis.Redis.from_url(
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
+            max_connections=max_connections,
+            timeout=POOL_TIMEOUT,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             health_check_interval=10,
             decode_responses=False,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries, (BrokenConnectionError,)),
         )
     except ValueError as exc:
         raise FleetError(f"invalid Redis URL {redis_address(url)!r}: {exc}") from None
+    return aioredis.Redis.from_pool(pool)
 
 
 def shard_of(agent: str, shards: int) -> int:
@@ -141,14 +176,41 @@ redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[2]), ARGV[1])
 return redis.call('ZCARD', KEYS[1])
 """
 
-# KEYS[1] lease key, KEYS[2] stream; ARGV[1] value held, ARGV[2] max length, then field,
-# value pairs. The entry id when appended; 0 when another member holds the lease (the
-# event is stale); -1 when the lease key is gone (Redis lost it: retry after renewing).
-FENCED_XADD = """
-local current = redis.call('GET', KEYS[1])
-if current == ARGV[1] then
-  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+# KEYS[1] the sender's batch marker, KEYS[2] the dropped-events hash, then the lease keys
+# and streams the entries name. ARGV[1] batch id, ARGV[2] stream max length, ARGV[3]
+# marker ttl ms, ARGV[4] JSON [[agent, count], ...] of events dropped, ARGV[5] JSON of
+# the entries: [lease key index in KEYS, stream index, lease value held, then the 7
+# field values (FIELDS)]. One JSON argument rather than thousands keeps the sender's
+# cost per event low. Returns one letter per entry: A appended, F fenced (another member
+# holds the lease: the event is stale), M the lease key is gone (Redis lost it: retry
+# after renewing). The marker makes a rerun of a batch whose answer was lost (a broken
+# connection) return the first answer instead of appending and counting again.
+FENCED_APPEND = """
+local tag = ARGV[1] .. '|'
+local done = redis.call('GET', KEYS[1])
+if done and string.sub(done, 1, #tag) == tag then return string.sub(done, #tag + 1) end
+for _, drop in ipairs(cjson.decode(ARGV[4])) do
+  redis.call('HINCRBY', KEYS[2], drop[1], drop[2])
 end
-if not current then return -1 end
-return 0
+local held, out = {}, {}
+for n, e in ipairs(cjson.decode(ARGV[5])) do
+  local lease = KEYS[e[1]]
+  local current = held[lease]
+  if current == nil then
+    current = redis.call('GET', lease)
+    held[lease] = current
+  end
+  if current == e[3] then
+    redis.call('XADD', KEYS[e[2]], 'MAXLEN', '~', ARGV[2], '*', 'agent', e[4], 'topic', e[5],
+      'type', e[6], 'raw', e[7], 'at', e[8], 'token', e[9], 'origin', e[10])
+    out[n] = 'A'
+  elseif not current then
+    out[n] = 'M'
+  else
+    out[n] = 'F'
+  end
+end
+local result = table.concat(out)
+redis.call('SET', KEYS[1], tag .. result, 'PX', ARGV[3])
+return result
 """

@@ -20,7 +20,7 @@ import aiohttp
 
 from .._client import GwsClient
 from .._exceptions import GwsError
-from .._streams import EventStream
+from .._streams import EventStream, StreamClosed
 from ..bot import Bot
 from ..events import GwsEvent, ListenerEvent, Reconnected
 from ..topics import DEFAULT_TOPICS
@@ -45,6 +45,13 @@ RESTART_COOLDOWN = 5.0
 #: Seconds a stopping agent's client gets to log out before it is abandoned.
 CLOSE_TIMEOUT = 1.5
 
+DEFAULT_STREAM_SIZE = 1000
+"""Events of one agent buffered between its client and the worker's appends. The worker
+hands each event on without waiting, so this fills only while the event loop is too
+busy to run the agent for longer than GWS's ``maxInterval`` allows; then the oldest are
+dropped, and counted and logged like any other loss (``stats.dropped``, the Redis hash
+``{prefix}dropped``)."""
+
 
 @dataclass
 class _Owned:
@@ -55,6 +62,8 @@ class _Owned:
     client: GwsClient | None = None
     session: aiohttp.ClientSession | None = None
     bot_started: bool = False
+    counted: int = 0
+    """Drops of the agent's stream already counted as lost."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,8 @@ class FleetWorker:
         settings: lease timings (ttl 10 s, margin 3 s, tick 1 s, cooldown 30 s).
         topics: topics each agent subscribes to (:data:`DEFAULT_TOPICS`).
         concurrency: agents logging in at once (10).
+        stream_size: events of one agent buffered between its client and the appends
+            (:data:`DEFAULT_STREAM_SIZE`, 1000).
         ssl, client_options: as for :class:`~gws_async.GwsClient`.
     """
 
@@ -113,6 +124,7 @@ class FleetWorker:
         settings: BalancerSettings | None = None,
         topics: Sequence[str] = DEFAULT_TOPICS,
         concurrency: int = 10,
+        stream_size: int = DEFAULT_STREAM_SIZE,
         ssl: ssl_module.SSLContext | bool = True,
         **client_options: Any,
     ) -> None:
@@ -126,6 +138,7 @@ class FleetWorker:
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._topics = tuple(topics)
         self._gate = asyncio.Semaphore(concurrency)
+        self._stream_size = stream_size
         self._ssl = ssl
         self._client_options = client_options
         self.balancer = Balancer(
@@ -143,6 +156,7 @@ class FleetWorker:
             shards=shards,
             holds=lambda agent, lease: self.balancer.value_of(agent) == lease,
             lease_key=self.balancer.lease_key,
+            member=self.worker_id,
             maxlen=maxlen,
             buffer=buffer,
         )
@@ -260,13 +274,18 @@ class FleetWorker:
                 stream = await self._log_in(owned)
             # Entered before the snapshot is read: nothing published meanwhile slips past.
             async with stream:
-                await self._publish_snapshot(owned)
-                if self._bot is not None:
-                    await self._bot.start({name: owned.client} if owned.client else {})
-                    owned.bot_started = True
-                log.info("%s: logged in (token %d)", name, owned.token)
-                async for event in stream:
-                    await self._on_event(owned, event)
+                try:
+                    await self._publish_snapshot(owned)
+                    if self._bot is not None:
+                        await self._bot.start({name: owned.client} if owned.client else {})
+                        owned.bot_started = True
+                    log.info("%s: logged in (token %d)", name, owned.token)
+                    async for event in stream:
+                        await self._on_event(owned, event)
+                        if stream.dropped > owned.counted:  # the loop was too busy for us
+                            self._count_stream_drops(owned, stream)
+                finally:  # stopped (cancelled) or failed too
+                    await self._settle(owned, stream)
             log.error("%s: the listener stopped: this worker gives the agent up", name)
             self._give_up(name, RESTART_COOLDOWN)
         except GwsError as exc:
@@ -286,7 +305,7 @@ class FleetWorker:
         )  # fmt: skip
         await owned.client.open()
         await owned.client.subscribe(*self._topics)
-        return owned.client.events()
+        return owned.client.events(maxsize=self._stream_size)
 
     async def _publish_snapshot(self, owned: _Owned) -> None:
         assert owned.client is not None
@@ -300,6 +319,27 @@ class FleetWorker:
             await self._publish_snapshot(owned)
         if not isinstance(event, ListenerEvent):
             self.publisher.add(owned.spec.username, owned.lease, owned.token, event)
+
+    def _count_stream_drops(self, owned: _Owned, stream: EventStream[GwsEvent]) -> None:
+        lost = stream.dropped - owned.counted
+        if lost > 0:
+            owned.counted = stream.dropped
+            log.error(
+                "%s: %d event(s) dropped before they could be appended (%d in all): this "
+                "worker's event loop or GWS is too slow", owned.spec.username, lost,
+                stream.dropped,
+            )  # fmt: skip
+            self.publisher.count_lost(owned.spec.username, lost)
+
+    async def _settle(self, owned: _Owned, stream: EventStream[GwsEvent]) -> None:
+        """Append what the agent's stream still holds (received under its lease: the
+        fenced append decides) and count what it dropped, as the agent stops."""
+        with contextlib.suppress(StreamClosed):
+            while stream.pending:
+                event = await stream.get(0)  # buffered: returns without waiting
+                if not isinstance(event, ListenerEvent):
+                    self.publisher.add(owned.spec.username, owned.lease, owned.token, event)
+        self._count_stream_drops(owned, stream)
 
     def _give_up(self, agent: str, cooldown: float | None) -> None:
         self.balancer.cool_down(agent, cooldown)
