@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
@@ -107,30 +107,42 @@ class RecentIds:
     judged a repeat: dropping it could lose data.
     """
 
-    __slots__ = ("_ids", "_size")
+    __slots__ = ("_ids", "_order", "_size")
 
     def __init__(self, size: int) -> None:
         if size < 1:
             raise ValueError("the window must hold at least one id")
         self._size = size
-        self._ids: OrderedDict[str | int, Any] = OrderedDict()
+        # The channel by id, and the ids in the order they first came: a dict and a deque
+        # cost less per message than an OrderedDict.
+        self._ids: dict[str | int, Any] = {}
+        self._order: deque[str | int] = deque()
 
     def seen(self, mid: Any, channel: Any) -> bool:
         """True when ``mid`` came already on ``channel`` within the window; else remember it."""
-        if not isinstance(mid, (str, int)) or isinstance(mid, bool):
+        kind = type(mid)
+        # The exact types first: the common case decides in two comparisons.
+        exact = kind is str or kind is int
+        if not exact and (kind is bool or not isinstance(mid, (str, int))):
             return False
         ids = self._ids
         previous = ids.get(mid, _ABSENT)
-        if previous is not _ABSENT and previous == channel:
+        if previous is _ABSENT:
+            ids[mid] = channel
+            order = self._order
+            order.append(mid)
+            if len(order) > self._size:
+                del ids[order.popleft()]
+            return False
+        if previous == channel:
             return True
-        ids[mid] = channel
-        if len(ids) > self._size:
-            ids.popitem(last=False)
+        ids[mid] = channel  # the same id on another channel: remembered there, in its place
         return False
 
     def clear(self) -> None:
         """Forget every id (a new Bayeux session may number its messages from scratch)."""
         self._ids.clear()
+        self._order.clear()
 
 
 class _Reports:
@@ -346,7 +358,8 @@ class Listener:
             self._recent_ids.clear()  # a new session may number its messages from scratch
             self._ids_session = bayeux.client_id
         recent = self._recent_ids
-        publish = self.hub.publish
+        hub = self.hub
+        deliver = hub.deliver
         for message in messages:
             channel = message.get("channel")
             if isinstance(channel, str):
@@ -368,7 +381,10 @@ class Listener:
             event = decode_event(topic, message.get("data"))
             if isinstance(event, UnknownEvent):
                 self._report_undecoded(topic, event)
-            await publish(event, deadline=deadline)
+            # Handed over without a coroutine per event; only full streams are waited for.
+            full = deliver(event)
+            if full:
+                await hub.wait_for_room(event, full, deadline)
 
     def _drop_unsubscribed(self, channel: str) -> None:
         self._unsubscribed += 1

@@ -371,6 +371,15 @@ class EventHub:
         A full stream is waited for until ``deadline`` (event-loop time; for ever when
         ``None``), then its overflow policy applies.
         """
+        full = self.deliver(event)
+        if full:
+            await self.wait_for_room(event, full, deadline)
+
+    def deliver(self, event: GwsEvent) -> tuple[EventStream[Any], ...]:
+        """The part of :meth:`publish` that never waits: ``event`` is counted, cached by its
+        ``referenceId``, offered to every waiter and buffered by every matching stream with
+        room. Returns the matching streams that were full (usually none), for
+        :meth:`wait_for_room`."""
         self.received += 1
         if isinstance(event, UnknownEvent):
             self.unknown += 1
@@ -384,8 +393,8 @@ class EventHub:
             for waiter in list(self._waiters):
                 if waiter._offer(event):
                     self._discard_waiter(waiter)
-        # A tuple rebuilt only when a stream comes or goes: nothing allocated per event,
-        # and a stream removed while we wait for another is still offered this one.
+        # A tuple rebuilt only when a stream comes or goes: nothing allocated per event.
+        full: tuple[EventStream[Any], ...] = ()
         for stream in self._snapshot:
             try:
                 matched = stream._matches(event)
@@ -393,7 +402,16 @@ class EventHub:
                 log.exception("a stream filter failed on %s; event not delivered to it", event)
                 continue
             if matched and not stream._offer(event):
-                await stream._put(event, deadline)
+                full += (stream,)
+        return full
+
+    async def wait_for_room(
+        self, event: GwsEvent, full: tuple[EventStream[Any], ...], deadline: float | None
+    ) -> None:
+        """Buffer ``event`` in the ``full`` streams :meth:`deliver` returned, one after the
+        other, each waited for until ``deadline`` and then its overflow policy."""
+        for stream in full:
+            await stream._put(event, deadline)
 
     def close(self, failure: BaseException | None = None) -> None:
         """End every stream and fail every waiter."""

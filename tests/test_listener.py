@@ -164,6 +164,28 @@ def test_recent_ids_window_is_bounded() -> None:
         RecentIds(0)
 
 
+def test_an_id_seen_on_another_channel_keeps_its_place_in_the_window() -> None:
+    recent = RecentIds(2)
+    assert not recent.seen("1", "/a")
+    assert not recent.seen("1", "/b")  # the same id elsewhere is not a repeat...
+    assert recent.seen("1", "/b")  # ... and is now remembered there
+    assert not recent.seen("1", "/a")
+    assert not recent.seen("2", "/a")
+    assert not recent.seen("3", "/a")  # evicts "1", the first to come
+    assert not recent.seen("1", "/a")
+    assert recent.seen("3", "/a")
+
+
+def test_a_boolean_id_is_never_a_repeat_and_clear_forgets_every_id() -> None:
+    recent = RecentIds(3)
+    assert not recent.seen(True, "/a")
+    assert not recent.seen(True, "/a")
+    assert not recent.seen("x", "/a")
+    recent.clear()
+    assert not recent.seen("x", "/a")
+    assert recent.seen("x", "/a")
+
+
 # -- channels nobody subscribed -------------------------------------------------------------------
 
 

@@ -256,6 +256,23 @@ async def test_a_slow_stream_does_not_cost_a_fast_one_its_events() -> None:
         assert fast.dropped == 0
 
 
+async def test_a_stream_with_room_has_the_event_while_a_full_one_is_waited_for() -> None:
+    hub = EventHub()
+    loop = asyncio.get_running_loop()
+    async with hub.stream((), maxsize=1) as full, hub.stream((), maxsize=10) as roomy:
+        await hub.publish(item_added("i0"))
+        publishing = asyncio.ensure_future(
+            hub.publish(item_added("i1"), deadline=loop.time() + 5.0)
+        )
+        await asyncio.sleep(0.05)
+        assert not publishing.done()  # held by the full stream...
+        assert ids([await roomy.get(0), await roomy.get(0)]) == ["i0", "i1"]  # ... not roomy
+        assert ids([await full.get(1)]) == ["i0"]
+        await asyncio.wait_for(publishing, 1)
+        assert ids([await full.get(1)]) == ["i1"]
+    assert hub.dropped == 0
+
+
 async def test_raise_policy_ends_only_that_stream_with_the_count() -> None:
     hub = EventHub()
     loop = asyncio.get_running_loop()
