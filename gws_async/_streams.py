@@ -206,14 +206,12 @@ class EventStream(Generic[E]):
         except StopAsyncIteration:
             raise StreamClosed("the client is closed") from None
 
-    def _matches(self, event: GwsEvent) -> bool:
-        return self._matcher.matches(event)
-
     def _offer(self, event: GwsEvent) -> bool:
         """Buffer ``event`` if there is room (no coroutine: the common case)."""
-        if self._queue.full():
+        try:
+            self._queue.put_nowait(event)  # checks the room itself: no full() before
+        except asyncio.QueueFull:
             return False
-        self._queue.put_nowait(event)
         if self._dropping and self._queue.qsize() <= self._caught_up_at:
             log.warning(
                 "%r caught up after dropping %d event(s) (%d in all)",
@@ -397,7 +395,7 @@ class EventHub:
         full: tuple[EventStream[Any], ...] = ()
         for stream in self._snapshot:
             try:
-                matched = stream._matches(event)
+                matched = stream._matcher.matches(event)
             except Exception:
                 log.exception("a stream filter failed on %s; event not delivered to it", event)
                 continue
