@@ -203,6 +203,18 @@ def test_a_schema_that_cannot_be_rebuilt_keeps_the_class_validator(
     monkeypatch.setattr(_fast, "SchemaValidator", refuse)
     cls = CallStateChangeMessage
     assert _fast.fast_validator(cls) == cls.__pydantic_validator__.validate_python
+    assert Call.__pydantic_complete__ is True
+
+
+def test_a_schema_written_differently_keeps_the_class_validator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unreadable(schema: Any, _models: Any) -> Any:
+        return schema["function"]["function"]  # as if a function schema had changed shape
+
+    monkeypatch.setattr(_fast, "_strip", unreadable)
+    cls = InteractionStateMessage
+    assert _fast.fast_validator(cls) == cls.__pydantic_validator__.validate_python
 
 
 # --- the workbin state resource ---------------------------------------------------------------

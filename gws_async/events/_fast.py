@@ -83,13 +83,13 @@ def fast_validator(cls: type[BaseModel]) -> Validate:
     own: Validate = cls.__pydantic_validator__.validate_python
     schema: CoreSchema = cls.__pydantic_core_schema__
     models: set[type[BaseModel]] = set()
-    stripped = _strip(schema, models)
-    if stripped == schema:
-        return own
     try:
+        stripped = _strip(schema, models)
+        if stripped == schema:
+            return own
         with _not_prebuilt(models):
             validator = SchemaValidator(stripped, schema.get("config"))
-    except Exception:  # a pydantic-core that builds schemas differently: stay correct
+    except Exception:  # a pydantic that writes or builds schemas differently: stay correct
         return own
     fast: Validate = validator.validate_python
     return fast
