@@ -253,9 +253,13 @@ async def run(args: argparse.Namespace) -> list[Section]:
     from . import cometd, decode, decode_loop, fleet, scale, sessions
 
     steps: dict[str, Callable[[], Awaitable[Section]]] = {
-        "e2e": lambda: cometd.measure_e2e(args.burst, args.reps, args.uvloop),
+        "e2e": lambda: cometd.measure_e2e(args.burst, args.reps, args.uvloop, args.profile_seconds),
         "latency": lambda: cometd.measure_latency(
-            args.latency_rate, args.latency_seconds, args.uvloop, args.latency_peers
+            args.latency_rate,
+            args.latency_seconds,
+            args.uvloop,
+            args.latency_peers,
+            args.profile_seconds,
         ),
         "scale": lambda: scale.measure_scale(
             args.agents, args.scale_rate, args.scale_seconds, args.idle_seconds

@@ -35,6 +35,7 @@ from ._common import Row
 RATE = 100  # samples per second
 ATTACH_SECONDS = 0.5  # py-spy needs this long to attach before the workload should start
 TOP = 12
+LINE_CHARS = 60
 NOTE = "profile below"
 
 # Areas, innermost match first; a frame is "function (file:line)" or "function (library)".
@@ -47,10 +48,14 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("benchmark harness", ("benchmarks/",)),
 )
 # A leaf line that calls into a C extension: its samples belong to the extension's area.
+# A guess from the line's text (a pydantic-core validator is called `fast(data)` as well),
+# which is why the self table shows each line.
 C_CALLS = (
-    (re.compile(r"validate_python|validate_json|model_validate|__pydantic_validator__"), 1),
-    (re.compile(r"\bloads\(|\bdumps\("), 2),
+    (re.compile(r"validat|model_construct|\bfast\("), 1),
+    (re.compile(r"loads\(|dumps\("), 2),
 )
+# A thread pool's idle worker, which py-spy does not always see as idle.
+IDLE = re.compile(r"work_queue\.get\(")
 OTHER = "other"
 
 
@@ -74,12 +79,16 @@ def area(frame: str) -> str:
     return OTHER
 
 
+def source(frame: str) -> str:
+    file, _, line = _split(frame)[1].rpartition(":")
+    return linecache.getline(file, int(line)).strip() if line.isdigit() else ""
+
+
 def leaf_area(frame: str) -> str:
     """The area of a sample's innermost frame, or of the C extension its line calls."""
-    file, _, line = _split(frame)[1].rpartition(":")
-    source = linecache.getline(file, int(line)) if line.isdigit() else ""
+    line = source(frame)
     for pattern, index in C_CALLS:
-        if pattern.search(source):
+        if pattern.search(line):
             return AREAS[index][0]
     return area(frame)
 
@@ -102,8 +111,9 @@ class GcTimer:
     def reset(self) -> None:
         self.seconds, self._cpu0 = 0.0, time.process_time()
 
-    def result(self) -> dict[str, float]:
-        return {"gcSeconds": self.seconds, "cpuSeconds": time.process_time() - self._cpu0}
+    def share(self) -> float:
+        """Collector seconds / CPU seconds since the last reset."""
+        return self.seconds / max(1e-9, time.process_time() - self._cpu0)
 
 
 @dataclass
@@ -111,10 +121,22 @@ class Profile:
     """Samples of one process: stacks (root first) and how often each was seen."""
 
     what: str
-    seconds: float = 0.0
+    limit: float = 0.0  # the most to sample, when handed to a run
+    seconds: float = 0.0  # sampled
     stacks: Counter[tuple[str, ...]] = field(default_factory=Counter)
     error: str = ""
     gc_share: float | None = None  # of the process's CPU time, from its GcTimer
+
+    def take(self, other: Profile, result: dict[str, Any]) -> None:
+        """Adds the samples of ``attach`` and the ``gcShare`` of the profiled peer's result."""
+        share = result.get("gcShare")
+        if share is not None:
+            weight = self.seconds if self.gc_share is not None else 0.0
+            total = max(1e-9, weight + other.seconds)
+            self.gc_share = ((self.gc_share or 0.0) * weight + share * other.seconds) / total
+        self.seconds += other.seconds
+        self.stacks.update(other.stacks)
+        self.error = self.error or other.error
 
     @property
     def samples(self) -> int:
@@ -144,10 +166,15 @@ class Profile:
             key = (name, where.rpartition(":")[0] or where)
             by_function[key] += count
             lines.setdefault(key, Counter())[where] += count
-        rows = ["| self % | function | where |", "|---:|---|---|"]
+        rows = ["| self % | function | where | busiest line |", "|---:|---|---|---|"]
         for key, count in by_function.most_common(TOP):
             where = lines[key].most_common(1)[0][0]
-            rows.append(f"| {count / n * 100:.1f} | `{key[0]}` | {_short(where)} |")
+            code = source(f"x ({where})").replace("|", "\\|").replace("`", "'")
+            code = code if len(code) <= LINE_CHARS else code[: LINE_CHARS - 3] + "..."
+            rows.append(
+                f"| {count / n * 100:.1f} | `{key[0]}` | {_short(where)} | "
+                + (f"`{code}` |" if code else " |")
+            )
         return "\n".join(rows)
 
     def _area_table(self, n: int) -> str:
@@ -185,18 +212,21 @@ def parse_raw(text: str) -> Counter[tuple[str, ...]]:
     for line in text.splitlines():
         stack, _, count = line.rpartition(" ")
         if stack and count.isdigit():
-            stacks[tuple(stack.split(";"))] += int(count)
+            frames = tuple(stack.split(";"))
+            if not IDLE.search(source(frames[-1])):
+                stacks[frames] += int(count)
     return stacks
 
 
 async def attach(pid: int, seconds: float, what: str) -> Profile:
     """Samples ``pid`` for ``seconds`` (or until it exits); errors become the profile's note."""
-    profile = Profile(what, seconds)
+    profile = Profile(what)
     spy = py_spy()
     if spy is None:
         profile.error = "py-spy is not installed (it comes with the `bench` extra)"
         return profile
     duration = max(1, math.ceil(seconds))
+    began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="gws-bench-profile-") as tmp:
         out = Path(tmp) / "samples.txt"
         argv = [spy, "record", "--pid", str(pid), "--full-filenames", "--rate", str(RATE)]
@@ -218,6 +248,8 @@ async def attach(pid: int, seconds: float, what: str) -> Profile:
                 profile.error += " (it needs ptrace: root or CAP_SYS_PTRACE)"
             return profile
         profile.stacks = parse_raw(out.read_text(errors="replace"))
+    # The profiled process may end before the duration: its samples cover less.
+    profile.seconds = min(seconds, time.monotonic() - began - ATTACH_SECONDS)
     return profile
 
 

@@ -29,6 +29,7 @@ from ._common import (
     python_argv,
     verdict,
 )
+from ._profile import ATTACH_SECONDS, Profile, attach, mark, unmet
 
 CHANNEL = "/v2/me/workbins"
 SERVER_TIMEOUT_MS = 10_000  # how long the server holds a /meta/connect
@@ -36,6 +37,7 @@ CHUNK = 100  # the server yields to its event loop every CHUNK publishes of a bu
 E2E_TARGET_VS_AIOCOMETD = 3.0
 E2E_TARGET_VS_JS = 1.0
 LATENCY_TARGET_MS = 5.0
+PROFILE_RUNS = 10  # bursts at most, for a profile of the burst
 
 
 @dataclass(frozen=True)
@@ -126,8 +128,15 @@ async def cometd_server() -> AsyncIterator[Server]:
 
 
 async def _run_one(
-    server: Server, client: Client, mode: str, count: int, publish: dict[str, Any], wait: float
+    server: Server,
+    client: Client,
+    mode: str,
+    count: int,
+    publish: dict[str, Any],
+    wait: float,
+    profile: Profile | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One client's run; with ``profile``, py-spy samples the client while it receives."""
     await server.wait_idle()
     argv = [
         *client.argv,
@@ -135,6 +144,11 @@ async def _run_one(
     ]
     async with peer(client.label, argv, cwd=NODE_DIR if client.cwd_node else None) as proc:
         await proc.expect("READY", STARTUP_TIMEOUT)
+        sampling = None
+        if profile is not None:
+            pid = proc.process.pid
+            sampling = asyncio.create_task(attach(pid, profile.limit, profile.what))
+            await asyncio.sleep(ATTACH_SECONDS)
         path = "burst" if mode == "burst" else "paced"
         published = await server.control("POST", path, {"channel": CHANNEL, **publish})
         try:
@@ -142,6 +156,8 @@ async def _run_one(
         except PeerError:
             proc.send("STOP")
             result = await proc.result(10)
+        if profile is not None and sampling is not None:
+            profile.take(await sampling, result)
     return published, result
 
 
@@ -151,7 +167,24 @@ async def _warm_up(server: Server, data: dict[str, Any]) -> None:
     await _run_one(server, gws, "burst", 5000, {"count": 5000, "data": data, "chunk": CHUNK}, 60)
 
 
-async def measure_e2e(count: int, reps: int, uvloop: bool) -> Section:
+async def _profile_burst(data: dict[str, Any], count: int, seconds: float) -> str:
+    """gws-async under py-spy through bursts of the measured size, one process each, until
+    about ``seconds`` are sampled. One longer burst is no substitute: the answers grow with
+    the burst, and past ``max_response_size`` the client drops them."""
+    # Each run's sampling ends with its peer, once that has every message.
+    profile = Profile("gws-async (as in the first row)", limit=seconds + 2)
+    runs = 0
+    async with cometd_server() as server:
+        await _warm_up(server, data)
+        publish = {"count": count, "data": data, "chunk": CHUNK}
+        while profile.seconds < seconds and runs < PROFILE_RUNS and not profile.error:
+            await _run_one(server, clients(False)[0], "burst", count, publish, 60, profile)
+            runs += 1
+    profile.what += f", through {runs} more burst(s) of {count:,} messages, one process each"
+    return profile.markdown()
+
+
+async def measure_e2e(count: int, reps: int, uvloop: bool, profile_seconds: float = 0.0) -> Section:
     data = fixture("workbin_item_added_personal")["data"]
     section = Section(
         "e2e",
@@ -239,6 +272,9 @@ async def measure_e2e(count: int, reps: int, uvloop: bool) -> Section:
         "while serving a client, so no client can show more than "
         f"{fmt_rate(count / publish)} msg/s here."
     )
+    if profile_seconds and unmet(section.rows):
+        section.details.append(await _profile_burst(data, count, profile_seconds))
+        mark(unmet(section.rows))
     if "js" in cpu and "aiocometd" in rate:
         section.details.append(
             f"Every client here is bound by its own CPU: gws-async spends {cpu['gws']:.1f} µs "
@@ -251,7 +287,9 @@ async def measure_e2e(count: int, reps: int, uvloop: bool) -> Section:
     return section
 
 
-async def measure_latency(rate: float, duration: float, uvloop: bool, peers: str) -> Section:
+async def measure_latency(
+    rate: float, duration: float, uvloop: bool, peers: str, profile_seconds: float = 0.0
+) -> Section:
     data = fixture("workbin_item_added_personal")["data"]
     count = round(rate * duration)
     section = Section(
@@ -306,4 +344,17 @@ async def measure_latency(rate: float, duration: float, uvloop: bool, peers: str
                     "core" + ("" if complete else "; MESSAGES MISSING"),
                 )
             )
+        if profile_seconds and unmet(section.rows):
+            count = round(rate * profile_seconds)
+            profile = Profile(
+                f"gws-async through a separate paced run, {rate:g} messages/s for "
+                f"{profile_seconds:g} s",
+                limit=profile_seconds + 2,
+            )
+            publish = {"rate": rate, "duration": profile_seconds, "data": data}
+            await _run_one(
+                server, specs[0], "latency", count, publish, profile_seconds + 60, profile
+            )
+            section.details.append(profile.markdown())
+            mark(unmet(section.rows))
     return section

@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ._profile import GcTimer
+
 
 class Tally:
     """What the consumer saw."""
@@ -153,8 +155,10 @@ async def main(args: argparse.Namespace) -> None:
         gc.freeze()
         gc.set_threshold(100_000, 50, 1000)
     loop = asyncio.get_running_loop()
+    timer = GcTimer()
 
     def ready() -> None:
+        timer.reset()
         print("READY", flush=True)
 
     def on_stdin() -> None:
@@ -168,7 +172,7 @@ async def main(args: argparse.Namespace) -> None:
         await run(args, tally, ready)
     finally:
         loop.remove_reader(sys.stdin.fileno())
-        print("RESULT " + json.dumps(tally.result()), flush=True)
+        print("RESULT " + json.dumps({**tally.result(), "gcShare": timer.share()}), flush=True)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
