@@ -222,16 +222,16 @@ class BayeuxWire:
         for ext in self._extensions:
             await ext.outgoing(messages, headers)
         path = self.path
-        client_timeout = self._timeouts.get(timeout)
-        if client_timeout is None:
-            if len(self._timeouts) >= _TIMEOUTS_KEPT:  # the advice changed often: start over
-                self._timeouts.clear()
-            client_timeout = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)
         if poll and self._poll is not None:
             status, response_headers, body = await self._poll.post(
                 _json.dumps(messages), headers, timeout=timeout, path=path
             )
             return await self._answer(status, response_headers, body)
+        client_timeout = self._timeouts.get(timeout)
+        if client_timeout is None:
+            if len(self._timeouts) >= _TIMEOUTS_KEPT:  # the advice changed often: start over
+                self._timeouts.clear()
+            client_timeout = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)
         failure: GwsConnectionError | None = None
         try:
             # GWS does not redirect its API: a redirect (maybe to another origin, maybe to
@@ -282,9 +282,14 @@ class BayeuxWire:
             raise InvalidResponseError(
                 "POST", path, status, server_message=f"Bayeux answer is {shape}, not an array"
             )
-        batch: list[Message] = [m for m in decoded if isinstance(m, dict)]
-        if len(batch) != len(decoded):
-            log.warning("dropped %d Bayeux item(s) that are not objects", len(decoded) - len(batch))
+        batch: list[Message] = decoded
+        for item in decoded:
+            if not isinstance(item, dict):  # copied only when there is something to drop
+                batch = [m for m in decoded if isinstance(m, dict)]
+                log.warning(
+                    "dropped %d Bayeux item(s) that are not objects", len(decoded) - len(batch)
+                )
+                break
         for ext in self._extensions:
             await ext.incoming(batch, response_headers)
         return batch

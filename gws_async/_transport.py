@@ -282,9 +282,13 @@ class Transport:
         if url is not None and url.origin() != self.base:
             return
         token = headers.get("X-CSRF-TOKEN")
-        if not token or _CSRF_TOKEN.fullmatch(token) is None:
+        if not token:
             return
         name = headers.get("X-CSRF-HEADER") or "X-CSRF-TOKEN"
+        if token == self._csrf_token and name == self._csrf_header:
+            return  # the pair in use (checked when it was taken): every poll brings it
+        if _CSRF_TOKEN.fullmatch(token) is None:
+            return
         if not _plain_custom_header(name):
             if not self._warned_csrf_name:
                 self._warned_csrf_name = True

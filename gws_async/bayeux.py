@@ -148,6 +148,7 @@ class BayeuxClient:
 
         self._ids = itertools.count(1)
         self._advice = Advice()
+        self._advice_from: Any = None  # the raw advice the current one was last updated by
         self._subscriptions: set[str] = set()
         self._client_id: str | None = None
         self._handshaken = asyncio.Event()
@@ -300,7 +301,7 @@ class BayeuxClient:
         self._client_id = None
         message = handshake_message(self._next_id())
         reply = await self._request_reply(message, timeout=self._request_timeout)
-        self._advice = self._advice.updated(reply.get("advice"))
+        self._take_advice(reply.get("advice"))
         client_id = reply.get("clientId")
         if reply.get("successful") is not True or not isinstance(client_id, str):
             raise BayeuxError(META_HANDSHAKE, error_text(reply))
@@ -456,9 +457,20 @@ class BayeuxClient:
         message = connect_message(self._client_id, self._next_id(), first=first)
         timeout = self._advice.timeout + self._network_allowance
         reply = await self._request_reply(message, timeout=timeout, poll=True)
-        self._advice = self._advice.updated(reply.get("advice"))
+        self._take_advice(reply.get("advice"))
         check_connect_reply(reply, self._advice)
         return first or self._data_received != received
+
+    def _take_advice(self, raw: Any) -> None:
+        # A server may repeat the same advice on every reply: updating by it again would
+        # change nothing (``updated`` is idempotent), so an equal one is not parsed again
+        # (unless it holds a bool: True == 1, but only the 1 is taken).
+        if raw is None or (
+            type(raw) is dict and raw == self._advice_from and bool not in map(type, raw.values())
+        ):
+            return
+        self._advice = self._advice.updated(raw)
+        self._advice_from = raw
 
     async def _give_up(self, exc: BaseException) -> None:
         log.error("Bayeux client stopped: %s", exc)
