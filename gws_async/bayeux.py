@@ -463,14 +463,13 @@ class BayeuxClient:
 
     def _take_advice(self, raw: Any) -> None:
         # A server may repeat the same advice on every reply: updating by it again would
-        # change nothing (``updated`` is idempotent), so an equal one is not parsed again
-        # (unless it holds a bool: True == 1, but only the 1 is taken).
-        if raw is None or (
-            type(raw) is dict and raw == self._advice_from and bool not in map(type, raw.values())
-        ):
+        # change nothing (``updated`` is idempotent), so an equal one is not parsed again.
+        if raw is None or (type(raw) is dict and raw == self._advice_from):
             return
         self._advice = self._advice.updated(raw)
-        self._advice_from = raw
+        # True == 1, but only the 1 is taken: an advice holding a bool is never matched.
+        plain = type(raw) is dict and bool not in map(type, raw.values())
+        self._advice_from = raw if plain else None
 
     async def _give_up(self, exc: BaseException) -> None:
         log.error("Bayeux client stopped: %s", exc)

@@ -225,6 +225,25 @@ async def test_connect_timeout_follows_advice_plus_allowance(
     assert seen[0] == pytest.approx(1.0 + 2.5)  # advice.timeout 1000 ms from the handshake
 
 
+async def test_an_advice_repeated_or_changed_is_followed(
+    server: ScriptedServer, session: aiohttp.ClientSession, eventually: Eventually
+) -> None:
+    seen: list[float] = []
+    original = session._request
+
+    async def spy(method: str, url: Any, **kwargs: Any) -> Any:
+        if b"/meta/connect" in kwargs["data"]:
+            seen.append(round(kwargs["timeout"].total - 2.5, 3))
+        return await original(method, url, **kwargs)
+
+    session._request = spy  # type: ignore[method-assign]
+    timeouts: list[Any] = [2000, 2000, True, 1, 1, 3000]  # True: refused, though True == 1
+    server.connect_script = [{"successful": True, "advice": {"timeout": t}} for t in timeouts]
+    async with BayeuxClient(session, URL_, network_allowance=2.5):
+        await eventually(lambda: len(seen) >= 7, timeout=5.0)
+    assert seen[:7] == [1.0, 2.0, 2.0, 2.0, 0.001, 0.001, 3.0]
+
+
 async def test_refused_subscription_raises_and_is_not_kept(
     server: ScriptedServer, session: aiohttp.ClientSession
 ) -> None:

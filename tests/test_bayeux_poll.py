@@ -8,6 +8,7 @@ import asyncio
 import gzip
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from http.cookies import SimpleCookie
 from typing import Any
 
 import aiohttp
@@ -332,3 +333,91 @@ async def test_a_client_delivers_through_the_dedicated_connection_and_closes_it(
     assert got[:5] == [1, 2, 3, 4, 5]
     assert client._wire._poll is not None
     assert client._wire._poll._link is None
+
+
+async def test_each_poll_keeps_its_own_deadline_on_one_connection(
+    raw_server: Callable[[Handler], Awaitable[RawServer]], session: aiohttp.ClientSession
+) -> None:
+    delays = [0.0, 0.5, 0.0, 10.0]
+
+    async def handler(head: str, body: bytes) -> bytes:
+        await asyncio.sleep(delays.pop(0))
+        return answer(CONNECT_REPLY)
+
+    server = await raw_server(handler)
+    wire = wire_for(session, server.url)
+    loop = asyncio.get_running_loop()
+    # A short poll, then a longer one held past the first's deadline: not cut short.
+    assert await poll(wire, timeout=0.2) == CONNECT_REPLY
+    assert await poll(wire, timeout=5.0) == CONNECT_REPLY
+    # A long poll, then a short one: its own deadline, not the first's.
+    assert await poll(wire, timeout=5.0) == CONNECT_REPLY
+    started = loop.time()
+    with pytest.raises(GwsTimeoutError):
+        await poll(wire, timeout=0.3)
+    assert 0.25 < loop.time() - started < 2.0
+    assert server.connections == 1
+    await wire.aclose()
+
+
+async def test_a_changed_cookie_or_header_is_sent_on_the_next_poll(
+    raw_server: Callable[[Handler], Awaitable[RawServer]], session: aiohttp.ClientSession
+) -> None:
+    async def handler(head: str, body: bytes) -> bytes:
+        return answer(CONNECT_REPLY)
+
+    class Rotating(Extension):
+        token = "one"
+
+        async def outgoing(self, messages: list[Message], headers: dict[str, str]) -> None:
+            headers["X-CSRF-Token"] = self.token
+
+    server = await raw_server(handler)
+    extension = Rotating()
+    wire = BayeuxWire(session, server.url, headers={}, extensions=[extension])
+    url = URL(server.url)
+
+    def cookie_line() -> str | None:
+        head = server.requests[-1]
+        return next((line for line in head.split("\r\n") if line.startswith("Cookie:")), None)
+
+    session.cookie_jar.update_cookies({"jsession": "1"}, url)
+    await poll(wire)
+    assert cookie_line() == "Cookie: jsession=1"
+    assert "X-CSRF-Token: one" in server.requests[-1]
+    session.cookie_jar.update_cookies({"jsession": "2"}, url)  # as a REST answer would
+    extension.token = "two"
+    await poll(wire)
+    assert cookie_line() == "Cookie: jsession=2"
+    assert "X-CSRF-Token: two" in server.requests[-1]
+    session.cookie_jar.update_cookies({"other": "3"}, url)
+    await poll(wire)
+    assert cookie_line() == "Cookie: jsession=2; other=3"
+    expiring = SimpleCookie()
+    expiring.load("other=3; Max-Age=1")
+    session.cookie_jar.update_cookies(expiring, url)
+    await asyncio.sleep(1.1)
+    await poll(wire)
+    assert cookie_line() == "Cookie: jsession=2"
+    session.cookie_jar.clear()
+    await poll(wire)
+    assert cookie_line() is None
+    await wire.aclose()
+
+
+async def test_a_server_talking_out_of_turn_is_not_read_into_memory(
+    raw_server: Callable[[Handler], Awaitable[RawServer]], session: aiohttp.ClientSession
+) -> None:
+    async def handler(head: str, body: bytes) -> bytes:
+        return answer(CONNECT_REPLY) + b"x" * 4_000_000  # then garbage nobody asked for
+
+    server = await raw_server(handler)
+    wire = wire_for(session, server.url)
+    assert await poll(wire) == CONNECT_REPLY
+    await asyncio.sleep(0.3)
+    assert wire._poll is not None
+    assert wire._poll._link is not None
+    assert len(wire._poll._link.buffer) < 1_000_000  # reading paused, the rest left unread
+    with pytest.raises(GwsConnectionError, match="ValueError"):
+        await poll(wire)  # the garbage is no answer
+    await wire.aclose()
