@@ -26,6 +26,8 @@ import sys
 import time
 from typing import Any
 
+from ._profile import GcTimer
+
 LOGIN_CONCURRENCY = 50  # agents logging in and subscribing at once
 
 
@@ -139,6 +141,7 @@ async def run(args: argparse.Namespace) -> None:
                 asyncio.create_task(consume(stream, agent))
                 for stream, agent in zip(opened, agents, strict=True)
             ]
+            timer = GcTimer()
             print("READY", flush=True)
             await tally.done.wait()  # every message seen, or STOP
             for task in tasks:
@@ -150,7 +153,8 @@ async def run(args: argparse.Namespace) -> None:
                 stats["unknownEvents"] += figures.unknown_events
                 stats["reconnects"] += figures.reconnects
                 stats["handshakes"] += figures.handshakes
-            print("RESULT " + json.dumps(tally.result(agents, stats)), flush=True)
+            result = {**tally.result(agents, stats), "gcShare": timer.share()}
+            print("RESULT " + json.dumps(result), flush=True)
     finally:
         loop.remove_reader(sys.stdin.fileno())
 

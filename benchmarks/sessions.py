@@ -28,6 +28,7 @@ from ._common import (
     python_argv,
     verdict,
 )
+from ._profile import ATTACH_SECONDS, Profile, attach, mark, unmet
 from .cometd import SERVER_TIMEOUT_MS, Server, cometd_server
 
 PREFIX = "/v2/me/workbins"
@@ -86,9 +87,16 @@ async def _publish(server: Server, n: int, rate: float, seconds: float, data: An
 
 
 async def _run_one(
-    server: Server, client: Client, n: int, rate: float, duration: float, warmup: float
+    server: Server,
+    client: Client,
+    n: int,
+    rate: float,
+    duration: float,
+    warmup: float,
+    profile: Profile | None = None,
 ) -> dict[str, Any]:
-    """One client's run: connect N sessions, warm up, measure; the figures of that run."""
+    """One client's run: connect N sessions, warm up, measure; the figures of that run.
+    With ``profile``, py-spy samples the client through the measured phase."""
     await server.wait_idle(timeout=30)
     data = fixture("workbin_item_added_personal")["data"]
     count, warm = round(rate * duration), round(rate * warmup)
@@ -103,6 +111,11 @@ async def _run_one(
         if warm:
             await _publish(server, n, rate, warmup, {**data, "warmup": True})
             await asyncio.sleep(SETTLE_SECONDS)
+        sampling = None
+        if profile is not None:
+            pid = proc.process.pid
+            sampling = asyncio.create_task(attach(pid, profile.limit, profile.what))
+            await asyncio.sleep(ATTACH_SECONDS)
         before = await server.control("GET", "counters")
         server_cpu = proc_cpu_seconds(server.pid) if server.pid else 0.0
         published = await _publish(server, n, rate, duration, data)
@@ -111,6 +124,8 @@ async def _run_one(
         except PeerError:  # short of messages: take what it has
             proc.send("STOP")
             result = await proc.result(30)
+        if profile is not None and sampling is not None:
+            profile.take(await sampling, result)
         after = await server.control("GET", "counters")
         server_cpu = (proc_cpu_seconds(server.pid) if server.pid else 0.0) - server_cpu
         # Let it disconnect its sessions, so that the next client starts on an idle server.
@@ -195,8 +210,30 @@ def _rows(n: int, runs: dict[str, dict[str, Any]], labels: dict[str, str]) -> li
     return rows
 
 
+async def _profile(
+    server: Server, specs: list[Client], rows: list[Row], n: int, rate: float, seconds: float
+) -> str:
+    """The first gws-async configuration with a missed target at this N, under py-spy
+    through a separate run of ``seconds`` (no warm-up)."""
+    missed = {row.subject.rsplit(", ", 1)[-1].split(" / ")[0] for row in unmet(rows)}
+    client = next(c for c in specs if c.key in missed)
+    profile = Profile(
+        f"{n:,} sessions, {client.label}, through a separate run of {seconds:g} s at "
+        f"{rate:g} messages/s per session",
+        limit=seconds + 2,
+    )
+    await _run_one(server, client, n, rate, seconds, 0.0, profile)
+    mark(unmet(rows))
+    return profile.markdown()
+
+
 async def measure_sessions(
-    sizes: list[int], rate: float, duration: float, warmup: float, configs: list[str]
+    sizes: list[int],
+    rate: float,
+    duration: float,
+    warmup: float,
+    configs: list[str],
+    profile_seconds: float = 0.0,
 ) -> Section:
     section = Section(
         "sessions",
@@ -244,6 +281,11 @@ async def measure_sessions(
             specs = clients(server.port, configs)
             for client in specs:
                 runs[client.key] = await _run_one(server, client, n, rate, duration, warmup)
+            rows = _rows(n, runs, {c.key: c.label for c in specs})
+            if profile_seconds and unmet(rows):
+                section.details.append(
+                    await _profile(server, specs, rows, n, rate, profile_seconds)
+                )
         section.raw[str(n)] = runs
-        section.rows += _rows(n, runs, {c.key: c.label for c in specs})
+        section.rows += rows
     return section
