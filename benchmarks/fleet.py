@@ -3,9 +3,11 @@
 For each worker count: a fresh redis-server on a free loopback port, the simulator in its
 own process (``sim_process``), that many ``gws-async fleet worker`` processes sharing the
 agents, and one consumer-group member (``fleet_consumer``) reading the fan-out. The
-simulator's paced publisher then pushes the workbin sample to every agent; the consumer
-measures publish-to-consumer latency and counts. The baseline is the scale measure's
-client (``scale_client``) holding the same agents directly in one process.
+simulator's paced publisher then pushes the workbin sample to every agent, by default
+faster than one worker carries; the consumer measures publish-to-consumer latency and
+counts. Each row says what was offered and what was delivered, with every process's CPU
+per event. The baseline is the scale measure's client (``scale_client``) holding the same
+agents directly in one process.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ._common import (
 
 READY_TIMEOUT = 120.0  # every agent logged in and subscribed through the workers
 STABLE_SECONDS = 2.0  # the subscribed count unchanged this long: rebalancing is over
+DRAIN_SECONDS = 60.0  # after the publisher's last event, before the consumer gives up
 
 
 def _free_port() -> int:
@@ -165,7 +168,7 @@ async def _fleet_run(agents: int, workers: int, rate: float, duration: float) ->
                 consumer_argv = python_argv(
                     "benchmarks.fleet_consumer",
                     *("--redis", redis_url, "--expected", str(expected)),
-                    *("--timeout", str(duration + 60)),
+                    *("--timeout", str(duration + DRAIN_SECONDS)),
                 )
                 async with peer("fleet consumer", consumer_argv) as consumer:
                     await consumer.expect("READY", STARTUP_TIMEOUT)
@@ -178,20 +181,25 @@ async def _fleet_run(agents: int, workers: int, rate: float, duration: float) ->
                         timeout=aiohttp.ClientTimeout(total=duration + 120),
                     ) as response:
                         published = await response.json()
-                    result = await consumer.result(timeout=duration + 120)
+                    published_ms = time.time() * 1000.0
+                    result = await consumer.result(timeout=duration + DRAIN_SECONDS + 60)
                     cpu = {pid: proc_cpu_seconds(pid) - cpu0[pid] for pid in cpu0}
                     sim_cpu = (await _status(http, control))["cpu_seconds"] - sim0
             logs = _read_logs(directory)
     wall = max(1e-9, (result["last_ms"] - began) / 1000.0)
+    sent = agents * published["published"] - published["missing"]
     result.update(
         {
             "workers": workers,
             "expected": expected,
             "ready_seconds": ready,
             "publisher": published,
+            "publish_seconds": (published_ms - began) / 1000.0,
+            "offered_per_second": sent / max(1e-9, (published_ms - began) / 1000.0),
             "wall_seconds": wall,
             "events_per_second": result["events"] / wall,
             "worker_cpu_seconds": sum(cpu[p] for p in pids),
+            "worker_cpu_each": [cpu[p] for p in pids],
             "redis_cpu_seconds": cpu[redis_pid],
             "sim_cpu_seconds": sim_cpu,
         }
@@ -227,21 +235,109 @@ def _method(agents: int, rate: float, duration: float, workers: list[int]) -> st
     return (
         f"The simulator runs in its own process with {agents:,} agents; its paced publisher "
         f"queues the workbin sample on every agent's Bayeux session, {rate:g} per agent per "
-        f"second for {duration:g} s (each carrying `sentAt`, epoch ms). Fleet, once per "
-        f"worker count ({', '.join(map(str, workers))}): a fresh `redis-server` (no "
-        "persistence) on a loopback port, that many `gws-async fleet worker` processes "
-        "(`--tick 0.5`, other options at their defaults) sharing the agents through their "
-        "leases, and, once every agent is subscribed and the count has held still "
-        f"{STABLE_SECONDS:g} s, one member of consumer group `bench` "
-        "(`fleet_events(redis, WorkbinStateChangeMessage, group=...)`) holding all 16 "
-        "shards. Latency is from `sentAt` to the consumer's loop body, through the worker's "
-        "GWS client, its fenced `XADD` and the consumer's `XREADGROUP`; events/s is what the "
-        "consumer got divided by the time from the start of publishing to its last event. "
-        "Direct: the scale measure's client holding the same agents in one process, one "
-        "`GwsClient` each, latency to its consumer task. CPU is process time (100% = one "
-        "core); every process shares this machine's cores, so with more worker processes "
-        "than cores the throughput figure is what those cores allow, not what more hosts "
-        "would give: the scaling per added core is read from the worker CPU per event."
+        f"second for {duration:g} s (each carrying `sentAt`, epoch ms): a nominal load of "
+        f"{fmt_rate(agents * rate)} events/s. The defaults (500 agents x 20/s) offer more "
+        "than one worker process carries even on a core of its own, so that the rows "
+        "measure capacity, not the publisher's pace; whether this run's load did is said "
+        "below the table. Fleet, once per worker count "
+        f"({', '.join(map(str, workers))}): a fresh `redis-server` (no persistence) on a "
+        "loopback port, that many `gws-async fleet worker` processes (`--tick 0.5`, other "
+        "options at their defaults) sharing the agents through their leases, and, once "
+        f"every agent is subscribed and the count has held still {STABLE_SECONDS:g} s, one "
+        "member of consumer group `bench` (`fleet_events(redis, WorkbinStateChangeMessage, "
+        "group=...)`) holding all 16 shards; it stops once it has every event, "
+        f"{DRAIN_SECONDS:g} s after publishing ends, or after 10 s without one. Offered = "
+        "events the simulator queued / the time it took (below nominal when the simulator "
+        "falls behind its schedule); delivered = events the consumer got / the time from "
+        "the start of publishing to its last event. Latency is from `sentAt` to the "
+        "consumer's loop body, through the worker's GWS client, its fenced `XADD` and the "
+        "consumer's `XREADGROUP`. Direct: the scale measure's client holding the same "
+        "agents in one process, one `GwsClient` each, latency to its consumer task. CPU is "
+        "process time: per delivered event (a worker that drops events still spent CPU on "
+        "them), and as a share of one core over the delivery time. This "
+        "machine has 2 cores, shared by the workers, the consumer, `redis-server` and the "
+        "simulator, so no worker count can deliver more than those 2 cores carry for the "
+        "whole chain: the delivered rate by worker count shows where the machine, not the "
+        "fleet, runs out. What one more core would add is read from the workers' CPU per "
+        "event: a worker with a core of its own carries 1,000,000 / (its µs per event) "
+        "events/s."
+    )
+
+
+def _fleet_row(agents: int, rate: float, run: dict[str, Any], base: float, one: float) -> Row:
+    events = max(1, run["events"])
+    wall = run["wall_seconds"]
+    cpu = {
+        "workers": run["worker_cpu_seconds"],
+        "consumer": run["cpu_seconds"],
+        "redis": run["redis_cpu_seconds"],
+        "simulator": run["sim_cpu_seconds"],
+    }
+    per_event = ", ".join(f"{k} {v / events * 1e6:.0f}" for k, v in cpu.items())
+    share = ", ".join(f"{k} {v / wall * 100:.0f}%" for k, v in cpu.items())
+    worker_us = run["worker_cpu_seconds"] / events * 1e6
+    ended = {"timeout": ", consumer timed out", "idle": ", consumer idle 10 s"}
+    return Row(
+        "fleet",
+        f"{agents:,} agents x {rate:g}/s, {run['workers']} worker(s) -> Redis -> 1 consumer",
+        f"{fmt_rate(run['events_per_second'])} events/s",
+        f"{run['events_per_second'] / base:.2f}",
+        note=f"offered {fmt_rate(run['offered_per_second'])}/s; delivered "
+        f"{run['events']:,}/{run['expected']:,}{'' if run['in_order'] else ', OUT OF ORDER'}"
+        f"{ended.get(run.get('ended', ''), '')}; x{run['events_per_second'] / one:.2f} of 1 "
+        f"worker; CPU µs/event: {per_event}; CPU % of a core (2 cores = 200%): {share}; one "
+        f"worker per core would carry {fmt_rate(1e6 / max(1e-9, worker_us))} events/s each; "
+        f"p50 {run['latency_p50_ms']:.0f} ms, p99 {run['latency_p99_ms']:.0f} ms",
+    )
+
+
+def _direct_row(agents: int, rate: float, direct: dict[str, Any], expected: int) -> Row:
+    loading = direct["events"] / max(1e-9, direct["events_per_second"])
+    publishing = max(1e-9, loading - direct["drain_seconds"])
+    sent = agents * direct["publisher"]["published"] - direct["publisher"]["missing"]
+    return Row(
+        "fleet",
+        f"{agents:,} agents x {rate:g}/s, one process, direct (baseline)",
+        f"{fmt_rate(direct['events_per_second'])} events/s",
+        "1.00",
+        note=f"offered {fmt_rate(sent / publishing)}/s; delivered "
+        f"{direct['events']:,}/{expected:,}{'' if direct['in_order'] else ', OUT OF ORDER'}; "
+        f"CPU µs/event: client {direct['cpu_us_per_event']:.0f}; CPU % of a core: client "
+        f"{direct['load_cpu_percent']:.0f}%, simulator {direct['sim_load_cpu_percent']:.0f}%; "
+        f"p50 {direct['latency_p50_ms']:.0f} ms, p99 {direct['latency_p99_ms']:.0f} ms",
+    )
+
+
+def _capacity(runs: list[dict[str, Any]]) -> str:
+    """Which worker count delivered most, and how busy the machine's cores were."""
+    best = max(runs, key=lambda r: r["events_per_second"])
+    keys = ("worker_cpu_seconds", "cpu_seconds", "redis_cpu_seconds", "sim_cpu_seconds")
+    busy = ", ".join(
+        f"{r['workers']} worker(s) {sum(r[k] for k in keys) / r['wall_seconds'] / 2 * 100:.0f}%"
+        for r in runs
+    )
+    return (
+        f"Capacity on this machine: {fmt_rate(best['events_per_second'])} events/s delivered "
+        f"at most, with {best['workers']} worker(s). Both cores' share spent in the "
+        f"measured processes over the delivery time: {busy}."
+    )
+
+
+def _saturated(runs: list[dict[str, Any]]) -> str:
+    """Whether the offered load exceeded what the smallest fleet's workers carry."""
+    run = min(runs, key=lambda r: r["workers"])
+    worker_us = run["worker_cpu_seconds"] / max(1, run["events"]) * 1e6
+    carry = 1e6 / max(1e-9, worker_us) * run["workers"]
+    verdict = (
+        "above it: that row measures capacity"
+        if run["offered_per_second"] > carry
+        else "NOT above it: that row measures the publisher's pace, not capacity "
+        "(raise --fleet-rate or --fleet-agents)"
+    )
+    return (
+        f"Offered to {run['workers']} worker(s): {fmt_rate(run['offered_per_second'])} "
+        f"events/s, against the {fmt_rate(carry)} events/s their CPU per event "
+        f"({worker_us:.0f} µs) would allow with a core each: {verdict}."
     )
 
 
@@ -261,42 +357,20 @@ async def measure_fleet(agents: int, rate: float, duration: float, workers: list
     runs = [await _fleet_run(agents, count, rate, duration) for count in workers]
     section.raw = {"direct": direct, "fleet": runs}
     expected = agents * round(rate * duration)
-    section.rows.append(
-        Row(
-            "fleet",
-            f"{agents:,} agents x {rate:g}/s, one process, direct (baseline)",
-            f"{fmt_rate(direct['events_per_second'])} events/s",
-            "1.00",
-            note=f"p50 {direct['latency_p50_ms']:.0f} ms, p99 {direct['latency_p99_ms']:.0f} ms; "
-            f"{direct['events']:,}/{expected:,} delivered; client CPU "
-            f"{direct['cpu_us_per_event']:.0f} µs/event",
-        )
-    )
+    section.rows.append(_direct_row(agents, rate, direct, expected))
     base = max(1e-9, direct["events_per_second"])
-    one = next((r["events_per_second"] for r in runs if r["workers"] == 1), None)
+    one = next(
+        (r["events_per_second"] for r in runs if r["workers"] == 1), runs[0]["events_per_second"]
+    )
     for run in runs:
-        events = max(1, run["events"])
-        scaling = f"; x{run['events_per_second'] / one:.2f} of 1 worker" if one else ""
-        section.rows.append(
-            Row(
-                "fleet",
-                f"{agents:,} agents x {rate:g}/s, {run['workers']} worker(s) -> Redis -> "
-                "1 consumer",
-                f"{fmt_rate(run['events_per_second'])} events/s",
-                f"{run['events_per_second'] / base:.2f}",
-                note=f"p50 {run['latency_p50_ms']:.0f} ms, p99 {run['latency_p99_ms']:.0f} ms; "
-                f"{run['events']:,}/{expected:,} delivered"
-                f"{'' if run['in_order'] else ', OUT OF ORDER'}; CPU µs/event: workers "
-                f"{run['worker_cpu_seconds'] / events * 1e6:.0f}, consumer "
-                f"{run['cpu_seconds'] / events * 1e6:.0f}, redis "
-                f"{run['redis_cpu_seconds'] / events * 1e6:.0f}{scaling}",
-            )
-        )
+        section.rows.append(_fleet_row(agents, rate, run, base, max(1e-9, one)))
         if run.get("worker_logs"):
             section.details.append(
                 f"{run['workers']} worker(s): {run['events']:,} of {expected:,} events arrived; "
                 "the end of the workers' logs is in the raw figures."
             )
+    section.details.append(_capacity(runs))
+    section.details.append(_saturated(runs))
     section.details.append(
         "Ready (every agent logged in and subscribed through the workers): "
         + ", ".join(f"{r['workers']} worker(s) {r['ready_seconds']:.1f} s" for r in runs)

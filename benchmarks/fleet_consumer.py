@@ -6,8 +6,9 @@ consumer side of the fleet measure.
 Joins group ``bench``, waits until it holds every shard, prints ``READY``, then reads
 ``WorkbinStateChangeMessage``s until it has ``N`` or ``S`` seconds have passed (or 10 s
 without an event once the first came), and prints one ``RESULT {json}``: events, agents,
-order per agent, first and last arrival (epoch ms), p50/p99 latency from the publisher's
-``sentAt`` to this loop body, and this process's CPU seconds.
+order per agent, why it stopped (``all``, ``timeout``, ``idle``), first and last arrival
+(epoch ms), p50/p99 latency from the publisher's ``sentAt`` to this loop body, and this
+process's CPU seconds.
 """
 
 from __future__ import annotations
@@ -40,15 +41,17 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         cpu0 = time.process_time()
         stop_at = time.monotonic() + args.timeout
         iterator = aiter(events)
+        ended = "all"
         while len(latencies) < args.expected:
-            wait = stop_at - time.monotonic()
-            if latencies:
-                wait = min(wait, IDLE_AFTER_FIRST)
-            if wait <= 0:
+            left = stop_at - time.monotonic()
+            wait = min(left, IDLE_AFTER_FIRST) if latencies else left
+            if left <= 0:
+                ended = "timeout"
                 break
             try:
                 event = await asyncio.wait_for(anext(iterator), wait)
             except asyncio.TimeoutError:
+                ended = "timeout" if wait >= left else "idle"
                 break
             at = time.time() * 1000.0
             extra = event.model_extra or {}
@@ -66,6 +69,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "events": len(latencies),
         "agents": len(expected_seq),
         "in_order": in_order,
+        "ended": ended,
         "first_ms": first,
         "last_ms": last,
         "latency_p50_ms": percentile(latencies, 50),
