@@ -268,7 +268,11 @@ async def run(args: argparse.Namespace) -> list[Section]:
             args.profile_seconds,
         ),
         "scale": lambda: scale.measure_scale(
-            args.agents, args.scale_rate, args.scale_seconds, args.idle_seconds
+            args.agents,
+            args.scale_rate,
+            args.scale_seconds,
+            args.idle_seconds,
+            args.profile_seconds,
         ),
         "rest": lambda: scale.measure_rest(args.rest_seconds, args.rest_concurrency),
         "sessions": lambda: sessions.measure_sessions(

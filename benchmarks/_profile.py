@@ -79,6 +79,13 @@ def area(frame: str) -> str:
     return OTHER
 
 
+def code_cell(where: str) -> str:
+    """The source line at ``file:line``, shortened, as a Markdown table cell."""
+    code = source(f"x ({where})").replace("|", "\\|").replace("`", "'")
+    code = code if len(code) <= LINE_CHARS else code[: LINE_CHARS - 3] + "..."
+    return f"`{code}`" if code else ""
+
+
 def source(frame: str) -> str:
     file, _, line = _split(frame)[1].rpartition(":")
     return linecache.getline(file, int(line)).strip() if line.isdigit() else ""
@@ -169,11 +176,8 @@ class Profile:
         rows = ["| self % | function | where | busiest line |", "|---:|---|---|---|"]
         for key, count in by_function.most_common(TOP):
             where = lines[key].most_common(1)[0][0]
-            code = source(f"x ({where})").replace("|", "\\|").replace("`", "'")
-            code = code if len(code) <= LINE_CHARS else code[: LINE_CHARS - 3] + "..."
             rows.append(
-                f"| {count / n * 100:.1f} | `{key[0]}` | {_short(where)} | "
-                + (f"`{code}` |" if code else " |")
+                f"| {count / n * 100:.1f} | `{key[0]}` | {short_path(where)} | {code_cell(where)} |"
             )
         return "\n".join(rows)
 
@@ -198,7 +202,7 @@ class Profile:
         return "\n".join(rows)
 
 
-def _short(where: str) -> str:
+def short_path(where: str) -> str:
     """A path from its package (or the standard library's module) on."""
     for root in (*sys.path[1:], str(Path(__file__).resolve().parent.parent)):
         if root and where.startswith(root.rstrip("/") + "/"):

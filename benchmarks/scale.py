@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ._common import (
@@ -14,12 +15,72 @@ from ._common import (
     python_argv,
     verdict,
 )
+from ._profile import Profile, attach, code_cell, mark, short_path
 
 KIB_PER_AGENT_TARGET = 100 * 1000 / 1024  # 100 kB
 AGENTS_TARGET = 1000
 
 
-async def measure_scale(agents: int, rate: float, duration: float, idle: float) -> Section:
+async def _scale_run(
+    agents: int, rate: float, duration: float, profile: Profile | None, *extra: str
+) -> dict[str, Any]:
+    """One more scale client run; with ``profile``, py-spy samples it under load."""
+    sim_argv = python_argv("benchmarks.sim_process", "--agents", str(agents))
+    async with peer("simulator", sim_argv) as sim:
+        url, control = (await sim.expect("READY", STARTUP_TIMEOUT)).split()
+        argv = python_argv(
+            "benchmarks.scale_client",
+            *("--sim", url, "--control", control, "--agents", str(agents)),
+            *("--rate", str(rate), "--duration", str(duration), "--idle", "1", *extra),
+        )
+        async with peer("scale client", argv) as client:
+            if profile is None:
+                return await client.result(timeout=600 + duration)
+            await client.expect("PROGRESS idle", 600)  # the load begins right after
+            sampling = asyncio.create_task(attach(client.process.pid, profile.limit, profile.what))
+            result: dict[str, Any] = await client.result(timeout=600 + duration)
+            profile.take(await sampling, result)
+            return result
+
+
+def _memory_profile(agents: int, figures: dict[str, Any]) -> str:
+    traced = figures.get("tracemalloc") or {}
+    rows = ["| KiB per agent | blocks | where | line |", "|---:|---:|---|---|"]
+    rows += [
+        f"| {size / 1024:.2f} | {count:,} | {short_path(where)} | {code_cell(where)} |"
+        for where, size, count in traced["top"]
+    ]
+    return (
+        f"**Memory profile: {agents:,} idle agents, a separate run under `tracemalloc`.** "
+        f"Python allocations still held once every agent is idle: "
+        f"{traced['bytes_per_agent'] / 1024:.1f} KiB per agent in all (RSS also holds what "
+        "the allocator keeps and C libraries' own memory); the lines that allocated most:"
+        "\n\n" + "\n".join(rows)
+    )
+
+
+async def _profiles(section: Section, agents: int, rate: float, seconds: float) -> None:
+    """Under the scale section: what stands in the way of each missed target."""
+    memory = next(r for r in section.rows if r.target.startswith("<= 100 kB"))
+    delivery = next(r for r in section.rows if r.target == "every event, in order")
+    if memory.met == "NO":
+        # No load: one publishing period of length 0.
+        figures = await _scale_run(agents, 1.0, 0.0, None, "--tracemalloc")
+        section.details.append(_memory_profile(agents, figures))
+        mark([memory])
+    if delivery.met == "NO":
+        profile = Profile(
+            f"the client under load, a separate run of {seconds:g} s at {rate:g} events/agent/s",
+            limit=seconds + 2,
+        )
+        await _scale_run(agents, rate, seconds, profile)
+        section.details.append(profile.markdown())
+        mark([delivery])
+
+
+async def measure_scale(
+    agents: int, rate: float, duration: float, idle: float, profile_seconds: float = 0.0
+) -> Section:
     section = Section(
         "scale",
         f"4. Scale: {agents:,} agents in one process",
@@ -113,6 +174,8 @@ async def measure_scale(agents: int, rate: float, duration: float, idle: float) 
             "grow until the client keeps up, and the delay settles where the per-second "
             "figures below show it; nothing is lost."
         )
+    if profile_seconds:
+        await _profiles(section, n, rate, profile_seconds)
     by_second = result.get("latency_by_second") or []
     if by_second:
         section.details.append(

@@ -2,11 +2,13 @@
 connection pool: the client side of measure 4.
 
 ``python -m benchmarks.scale_client --sim URL --control URL --agents N --rate R
---duration S --idle S``
+--duration S --idle S [--tracemalloc]``
 
 Prints progress lines and one ``RESULT {json}``. Memory is this process's RSS: measured
 after a warm-up client has come and gone (so that imports and lazily built validators
-are in the baseline), then with every agent connected and idle.
+are in the baseline), then with every agent connected and idle. ``--tracemalloc`` adds
+the lines that allocated what the idle agents hold (a profile for the memory target); the
+result also carries the garbage collector's share of the CPU time under load.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import contextlib
 import gc
 import json
 import time
+import tracemalloc
 from typing import Any
 
 import aiohttp
@@ -26,6 +29,7 @@ from gws_async._streams import EventStream
 from gws_async.events import WorkbinStateChangeMessage
 
 from ._common import percentile, proc_rss_kib
+from ._profile import GcTimer
 
 OPEN_CONCURRENCY = 50
 
@@ -87,6 +91,18 @@ def _by_second(agents: list[Agent]) -> list[list[float]]:
     return [[k, len(v), round(percentile(v, 50), 1)] for k, v in sorted(buckets.items())]
 
 
+def _top_allocations(agents: int, top: int = 12) -> dict[str, Any]:
+    """What the agents hold, by the line that allocated it: bytes per agent, blocks."""
+    snapshot = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    stats = snapshot.statistics("lineno")
+    lines = [
+        [f"{s.traceback[0].filename}:{s.traceback[0].lineno}", s.size / agents, s.count]
+        for s in stats[:top]
+    ]
+    return {"bytes_per_agent": sum(s.size for s in stats) / agents, "top": lines}
+
+
 async def _status(http: aiohttp.ClientSession, control: str) -> dict[str, Any]:
     async with http.get(f"{control}/status") as response:
         value: dict[str, Any] = await response.json()
@@ -124,6 +140,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         gc.collect()
         rss_base = proc_rss_kib()
         result["rss_base_kib"] = rss_base
+        if args.tracemalloc:
+            tracemalloc.start()
 
         started = time.perf_counter()
         semaphore = asyncio.Semaphore(OPEN_CONCURRENCY)
@@ -160,7 +178,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         result["rss_idle_kib"] = rss_idle
         result["kib_per_idle_agent"] = (rss_idle - rss_base) / n
         result["held_when_idle"] = (await _status(control_http, args.control))["held"]
+        if args.tracemalloc:
+            result["tracemalloc"] = _top_allocations(n)
         _say(f"PROGRESS idle: {result['kib_per_idle_agent']:.1f} KiB per agent")
+        timer = GcTimer()
 
         # Load: rate events per agent per second for duration seconds.
         per_agent = round(args.rate * args.duration)
@@ -209,6 +230,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 "reconnects": sum(a.gws.stats.reconnects for a in agents),
                 "handshakes": sum(a.gws.stats.handshakes for a in agents),
                 "dropped": sum(a.gws.stats.dropped_events for a in agents),
+                "gcShare": timer.share(),
             }
         )
     finally:
@@ -235,6 +257,11 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--idle", type=float, default=5.0)
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="trace the agents' allocations (from after the baseline to the idle figure)",
+    )
     arguments = parser.parse_args()
     outcome = asyncio.run(main(arguments))
     print("RESULT " + json.dumps(outcome), flush=True)
