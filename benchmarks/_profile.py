@@ -54,8 +54,9 @@ C_CALLS = (
     (re.compile(r"validat|model_construct|\bfast\("), 1),
     (re.compile(r"loads\(|dumps\("), 2),
 )
-# A thread pool's idle worker, which py-spy does not always see as idle.
-IDLE = re.compile(r"work_queue\.get\(")
+# Waits that py-spy does not always see as idle: the event loop's epoll (its syscall cost
+# under load goes with it) and a thread pool's idle worker.
+IDLE = re.compile(r"self\._selector\.poll\(|work_queue\.get\(")
 OTHER = "other"
 
 
@@ -156,12 +157,11 @@ class Profile:
         n = self.samples
         busy = n / (RATE * self.seconds) * 100 if self.seconds else float("nan")
         head = (
-            f"**Profile: {self.what}.** `py-spy record --rate {RATE}`, {n:,} samples "
-            f"over {self.seconds:.0f} s (busy in about {busy:.0f}% of the ticks; idle waits "
-            "are not sampled). Self: the innermost Python frame of each sample (C calls "
-            "included), grouped by function, with its busiest line. By area: self = that "
-            "frame's area, or the area of the C extension its line calls; inclusive = "
-            "samples with that area anywhere on the stack."
+            f"**Profile: {self.what}.** `py-spy record --rate {RATE}`: {n:,} samples over "
+            f"{self.seconds:.0f} s, busy in about {busy:.0f}% of the ticks (waits, the event "
+            "loop's epoll included, are left out). Self = the innermost Python frame, with "
+            "the C it calls, by function and its busiest line. Area: self = that frame's "
+            "area, or the C extension its line calls; inclusive = anywhere on the stack."
         )
         return "\n\n".join([head, self._self_table(n), self._area_table(n)])
 

@@ -287,6 +287,19 @@ async def measure_e2e(count: int, reps: int, uvloop: bool, profile_seconds: floa
     return section
 
 
+async def _profile_paced(
+    server: Server, client: Client, rate: float, seconds: float, data: dict[str, Any]
+) -> str:
+    """gws-async under py-spy through a separate paced run of ``seconds``."""
+    profile = Profile(
+        f"{client.label}, through a separate paced run, {rate:g} messages/s for {seconds:g} s",
+        limit=seconds + 2,
+    )
+    publish = {"rate": rate, "duration": seconds, "data": data}
+    await _run_one(server, client, "latency", round(rate * seconds), publish, seconds + 60, profile)
+    return profile.markdown()
+
+
 async def measure_latency(
     rate: float, duration: float, uvloop: bool, peers: str, profile_seconds: float = 0.0
 ) -> Section:
@@ -345,16 +358,8 @@ async def measure_latency(
                 )
             )
         if profile_seconds and unmet(section.rows):
-            count = round(rate * profile_seconds)
-            profile = Profile(
-                f"gws-async through a separate paced run, {rate:g} messages/s for "
-                f"{profile_seconds:g} s",
-                limit=profile_seconds + 2,
+            section.details.append(
+                await _profile_paced(server, specs[0], rate, profile_seconds, data)
             )
-            publish = {"rate": rate, "duration": profile_seconds, "data": data}
-            await _run_one(
-                server, specs[0], "latency", count, publish, profile_seconds + 60, profile
-            )
-            section.details.append(profile.markdown())
             mark(unmet(section.rows))
     return section
