@@ -257,6 +257,23 @@ async def attach(pid: int, seconds: float, what: str) -> Profile:
     return profile
 
 
+async def start(pid: int, profile: Profile | None) -> asyncio.Task[Profile] | None:
+    """Starts sampling ``pid`` for ``profile``, once py-spy has had time to attach."""
+    if profile is None:
+        return None
+    sampling = asyncio.create_task(attach(pid, profile.limit, profile.what))
+    await asyncio.sleep(ATTACH_SECONDS)
+    return sampling
+
+
+async def finish(
+    sampling: asyncio.Task[Profile] | None, profile: Profile | None, result: dict[str, Any]
+) -> None:
+    """Adds what ``start`` sampled, and the peer's ``gcShare``, to ``profile``."""
+    if sampling is not None and profile is not None:
+        profile.take(await sampling, result)
+
+
 def unmet(rows: Iterable[Row]) -> list[Row]:
     return [r for r in rows if r.target and r.met == "NO"]
 

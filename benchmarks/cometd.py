@@ -29,7 +29,7 @@ from ._common import (
     python_argv,
     verdict,
 )
-from ._profile import ATTACH_SECONDS, Profile, attach, mark, unmet
+from ._profile import Profile, finish, mark, start, unmet
 
 CHANNEL = "/v2/me/workbins"
 SERVER_TIMEOUT_MS = 10_000  # how long the server holds a /meta/connect
@@ -144,11 +144,7 @@ async def _run_one(
     ]
     async with peer(client.label, argv, cwd=NODE_DIR if client.cwd_node else None) as proc:
         await proc.expect("READY", STARTUP_TIMEOUT)
-        sampling = None
-        if profile is not None:
-            pid = proc.process.pid
-            sampling = asyncio.create_task(attach(pid, profile.limit, profile.what))
-            await asyncio.sleep(ATTACH_SECONDS)
+        sampling = await start(proc.process.pid, profile)
         path = "burst" if mode == "burst" else "paced"
         published = await server.control("POST", path, {"channel": CHANNEL, **publish})
         try:
@@ -156,8 +152,7 @@ async def _run_one(
         except PeerError:
             proc.send("STOP")
             result = await proc.result(10)
-        if profile is not None and sampling is not None:
-            profile.take(await sampling, result)
+        await finish(sampling, profile, result)
     return published, result
 
 

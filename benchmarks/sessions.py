@@ -28,7 +28,7 @@ from ._common import (
     python_argv,
     verdict,
 )
-from ._profile import ATTACH_SECONDS, Profile, attach, mark, unmet
+from ._profile import Profile, finish, mark, start, unmet
 from .cometd import SERVER_TIMEOUT_MS, Server, cometd_server
 
 PREFIX = "/v2/me/workbins"
@@ -111,11 +111,7 @@ async def _run_one(
         if warm:
             await _publish(server, n, rate, warmup, {**data, "warmup": True})
             await asyncio.sleep(SETTLE_SECONDS)
-        sampling = None
-        if profile is not None:
-            pid = proc.process.pid
-            sampling = asyncio.create_task(attach(pid, profile.limit, profile.what))
-            await asyncio.sleep(ATTACH_SECONDS)
+        sampling = await start(proc.process.pid, profile)
         before = await server.control("GET", "counters")
         server_cpu = proc_cpu_seconds(server.pid) if server.pid else 0.0
         published = await _publish(server, n, rate, duration, data)
@@ -124,8 +120,7 @@ async def _run_one(
         except PeerError:  # short of messages: take what it has
             proc.send("STOP")
             result = await proc.result(30)
-        if profile is not None and sampling is not None:
-            profile.take(await sampling, result)
+        await finish(sampling, profile, result)
         after = await server.control("GET", "counters")
         server_cpu = (proc_cpu_seconds(server.pid) if server.pid else 0.0) - server_cpu
         # Let it disconnect its sessions, so that the next client starts on an idle server.
