@@ -101,12 +101,18 @@ _BY_NOTIFICATION_TYPE: Final[dict[tuple[str, str], type[GwsEvent]]] = {
 }
 
 
-# Each class's first try (see ``_fast``); its own validator is the fallback.
-_FAST: Final[dict[type[GwsEvent], Validate]] = {cls: fast_validator(cls) for cls in EVENT_TYPES}
-# The common case, a messageType spelled as in the spec, in one lookup. These classes
-# declare no private attributes, so a validated event has no private dict yet.
+# The classes with a fast validator (see ``_fast``), which their own validator backs up;
+# the others have nothing it would leave out.
+_FAST: Final[dict[type[GwsEvent], Validate]] = {
+    cls: fast
+    for cls in EVENT_TYPES
+    if (fast := fast_validator(cls)) != cls.__pydantic_validator__.validate_python
+}
+# The common case, a messageType spelled as in the spec, in one lookup: the class and its
+# first validator. These classes declare no private attributes, so a validated event has
+# no private dict yet.
 _FAST_BY_MESSAGE_TYPE: Final[dict[str, tuple[type[GwsEvent], Validate]]] = {
-    name: (cls, _FAST[cls])
+    name: (cls, _FAST.get(cls) or cls.__pydantic_validator__.validate_python)
     for name, cls in _BY_MESSAGE_TYPE.items()
     if not cls.__private_attributes__
 }
@@ -133,29 +139,29 @@ def _describe(cls: type[GwsEvent], errors: list[ErrorDetails]) -> str:
 
 
 def _validate(cls: type[GwsEvent], topic: str, data: dict[Any, Any], tag: str | None) -> GwsEvent:
-    fast = _FAST.get(cls)
-    if fast is not None:
+    try:
+        # What model_validate(data) does, without its per-call argument checks.
+        event: GwsEvent = (_FAST.get(cls) or cls.__pydantic_validator__.validate_python)(data)
+    except ValidationError as exc:
+        return _after_first_try(cls, topic, data, tag, exc)
+    bind(event, topic, data)
+    return event
+
+
+def _after_first_try(
+    cls: type[GwsEvent], topic: str, data: dict[Any, Any], tag: str | None, exc: ValidationError
+) -> GwsEvent:
+    """What follows a failed first validation: the class's own validator, with every
+    conversion, when the first was a fast one; then the lenient path."""
+    if cls in _FAST:
         try:
-            event: GwsEvent = fast(data)
-        except ValidationError:
-            pass
+            event: GwsEvent = cls.__pydantic_validator__.validate_python(data)
+        except ValidationError as again:
+            exc = again
         else:
             bind(event, topic, data)
             return event
-    return _validate_fully(cls, topic, data, tag)
-
-
-def _validate_fully(
-    cls: type[GwsEvent], topic: str, data: dict[Any, Any], tag: str | None
-) -> GwsEvent:
-    """The class's own validator (every conversion), then the lenient path."""
-    try:
-        # What model_validate(data) does, without its per-call argument checks.
-        event: GwsEvent = cls.__pydantic_validator__.validate_python(data)
-    except ValidationError as exc:
-        return _validate_leniently(cls, topic, data, tag, exc)
-    bind(event, topic, data)
-    return event
+    return _validate_leniently(cls, topic, data, tag, exc)
 
 
 # -- lenient validation: the rare path --------------------------------------------------------
@@ -404,8 +410,8 @@ def decode_event(topic: str, data: Any) -> GwsEvent:
                     cls, fast = known
                     try:
                         event: GwsEvent = fast(data)
-                    except ValidationError:
-                        return _validate_fully(cls, topic, data, message_type)
+                    except ValidationError as exc:
+                        return _after_first_try(cls, topic, data, message_type, exc)
                     _set_attribute(event, "__pydantic_private__", {"topic": topic, "raw": data})
                     return event
         return _decode(topic, data)
