@@ -23,7 +23,7 @@ import ssl as ssl_module
 import zlib
 from collections.abc import AsyncIterator, Mapping
 from http.cookies import CookieError, SimpleCookie
-from typing import Final
+from typing import Final, cast
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -77,8 +77,8 @@ class _Link(asyncio.Protocol):
         self.lost: asyncio.Future[None] = loop.create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport (uvloop's is one without deriving from asyncio.Transport).
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer

@@ -5,6 +5,7 @@ compressed answers, the body cap, redirects refused, timeouts, a stale connectio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -421,3 +422,35 @@ async def test_a_server_talking_out_of_turn_is_not_read_into_memory(
     with pytest.raises(GwsConnectionError, match="ValueError"):
         await poll(wire)  # the garbage is no answer
     await wire.aclose()
+
+
+def test_the_connection_works_on_uvloop() -> None:
+    uvloop = pytest.importorskip("uvloop")
+
+    async def scenario() -> None:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+                while True:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                    await reader.readexactly(length)
+                    served.append(1)
+                    if len(served) < 3:  # the third is never answered
+                        writer.write(answer(CONNECT_REPLY))
+            writer.close()
+
+        served: list[int] = []
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with aiohttp.ClientSession() as session:
+            wire = wire_for(session, f"http://127.0.0.1:{port}/cometd")
+            assert wire.dedicated_poll
+            assert await poll(wire) == CONNECT_REPLY
+            assert await poll(wire) == CONNECT_REPLY
+            with pytest.raises(GwsTimeoutError):
+                await poll(wire, timeout=0.2)
+            await wire.aclose()
+        server.close()
+        await server.wait_closed()
+
+    uvloop.run(scenario())
