@@ -155,10 +155,11 @@ class Profile:
             why = self.error or "py-spy recorded no sample of the busy process"
             return f"**Profile: {self.what}.** Not taken: {why}."
         n = self.samples
-        busy = n / (RATE * self.seconds) * 100 if self.seconds else float("nan")
+        # py-spy starts sampling a little after it is asked to: the share is rough.
+        busy = min(100.0, n / (RATE * self.seconds) * 100) if self.seconds else float("nan")
         head = (
             f"**Profile: {self.what}.** `py-spy record --rate {RATE}`: {n:,} samples over "
-            f"{self.seconds:.0f} s, busy in about {busy:.0f}% of the ticks (waits, the event "
+            f"{self.seconds:.1f} s, busy in about {busy:.0f}% of the ticks (waits, the event "
             "loop's epoll included, are left out). Self = the innermost Python frame, with "
             "the C it calls, by function and its busiest line. Area: self = that frame's "
             "area, or the C extension its line calls; inclusive = anywhere on the stack."
@@ -251,6 +252,7 @@ async def attach(pid: int, seconds: float, what: str) -> Profile:
             if "ermission" in profile.error or "ptrace" in profile.error:
                 profile.error += " (it needs ptrace: root or CAP_SYS_PTRACE)"
             return profile
+        linecache.checkcache()  # the source as it is now, closest to what was sampled
         profile.stacks = parse_raw(out.read_text(errors="replace"))
     # The profiled process may end before the duration: its samples cover less.
     profile.seconds = min(seconds, time.monotonic() - began - ATTACH_SECONDS)
