@@ -38,8 +38,7 @@ E2E_TARGET_VS_AIOCOMETD = 3.0
 E2E_TARGET_VS_JS = 1.0
 LATENCY_TARGET_MS = 5.0
 PROFILE_RUNS = 10  # bursts at most, for a profile of the burst
-# A burst takes seconds; a client that stalls (gws-async on uvloop does at the moment)
-# should cost a minute per round, not five.
+# A burst takes seconds: a client that stalls should cost a minute per round, not five.
 BURST_WAIT = 60.0
 
 
