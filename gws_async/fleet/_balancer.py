@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from ._redis import ACQUIRE, HEARTBEAT, RELEASE, RENEW, Redis, RedisError, text
+from ._redis import ACQUIRE, RELEASE, TICK, Redis, RedisError, text
 
 __all__ = ["Balancer", "BalancerSettings"]
 
@@ -111,15 +111,15 @@ class Balancer:
         self.live_members = 0
         self._cooldown: dict[str, float] = {}
         self._last_ok: float | None = None
+        self._quiet_until = 0.0
         self._wake = asyncio.Event()
         self._healthy = True
         # Set before the loops are cancelled: redis-py may turn a cancellation that hits
         # a command into a ConnectionError, which the loops would otherwise retry.
         self.closing = False
         self._acquire = redis.register_script(ACQUIRE)
-        self._renew = redis.register_script(RENEW)
+        self._tick = redis.register_script(TICK)
         self._release = redis.register_script(RELEASE)
-        self._heartbeat = redis.register_script(HEARTBEAT)
         # Each member walks the items in an order of its own.
         self._order = sorted(self.items, key=lambda i: zlib.crc32(f"{member}|{i}".encode()))
 
@@ -188,19 +188,22 @@ class Balancer:
         loop = asyncio.get_running_loop()
         began = loop.time()
         ttl_ms = str(round(self.settings.ttl * 1000))
-        self.live_members = int(
-            await self._heartbeat(keys=[self.members_key], args=[self.member, ttl_ms])
-        )
         items = list(self.held.items())
-        if items:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for item, held in items:
-                    await self._renew(
-                        keys=[self.lease_key(item)], args=[held.value, ttl_ms], client=pipe
-                    )
-                results = await pipe.execute()
-        else:
-            results = []
+        live, added, results = await self._tick(
+            keys=[self.members_key, *(self.lease_key(item) for item, _ in items)],
+            args=[self.member, ttl_ms, *(held.value for _, held in items)],
+        )
+        self.live_members = int(live)
+        if (self._last_ok is not None and int(added)) or 2 in results:
+            # Redis lost its data (a restart without persistence): every lease key is
+            # gone, and each holder takes its own back at its next renewal. Taking free
+            # items before then would log agents out under their holders.
+            if loop.time() >= self._quiet_until:
+                log.warning(
+                    "%s: Redis lost its data: leases are kept by their holders; this member "
+                    "takes no free item for %.0f s", self.member, self.settings.ttl,
+                )  # fmt: skip
+            self._quiet_until = loop.time() + self.settings.ttl
         self._last_ok = began
         for (item, held), result in zip(items, results, strict=True):
             if int(result) == 0 and self.held.get(item) is held:
@@ -211,6 +214,8 @@ class Balancer:
             await self._balance()
 
     async def _balance(self) -> None:
+        if asyncio.get_running_loop().time() < self._quiet_until:
+            return
         share = math.ceil(len(self.items) / max(1, self.live_members))
         surplus = len(self.held) - share
         if surplus > 0:
@@ -225,20 +230,10 @@ class Balancer:
         candidates = [i for i in self._order if i not in self.held and i not in self._cooldown]
         if not candidates:
             return
-        values = await self._redis.mget([self.lease_key(i) for i in candidates])
-        free = [i for i, v in zip(candidates, values, strict=True) if v is None][:wanted]
-        if not free:
-            return
         ttl_ms = str(round(self.settings.ttl * 1000))
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for item in free:
-                await self._acquire(
-                    keys=[self.lease_key(item), self.fence_key(item)],
-                    args=[self.member, ttl_ms],
-                    client=pipe,
-                )
-            tokens = await pipe.execute()
-        for item, token in zip(free, tokens, strict=True):
+        keys = [key for item in candidates for key in (self.lease_key(item), self.fence_key(item))]
+        tokens = await self._acquire(keys=keys, args=[self.member, ttl_ms, str(wanted)])
+        for item, token in zip(candidates, tokens, strict=True):
             if token is None:
                 continue  # another member was quicker
             self.held[item] = _Held(f"{self.member}:{int(token)}", int(token), now)
@@ -257,10 +252,10 @@ class Balancer:
             return
         await asyncio.gather(*(self._stop(item) for item, _ in released))
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for item, held in released:
-                    await self._release(keys=[self.lease_key(item)], args=[held.value], client=pipe)
-                await pipe.execute()
+            await self._release(
+                keys=[self.lease_key(item) for item, _ in released],
+                args=[held.value for _, held in released],
+            )
         except RedisError as exc:
             names = ", ".join(item for item, _ in released[:5])
             more = f" and {len(released) - 5} more" if len(released) > 5 else ""

@@ -142,38 +142,61 @@ def text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-# KEYS[1] lease key, KEYS[2] fence counter; ARGV[1] member, ARGV[2] ttl ms.
-# Returns the new token, or false when someone holds the lease.
+# Each lease script handles all of a member's items in one call: one round trip and one
+# command to send whatever their number.
+
+# KEYS: (lease key, fence counter) pairs, in order of preference; ARGV[1] member, ARGV[2]
+# ttl ms, ARGV[3] how many to take at most. Returns one reply per pair: the new token
+# (a lease taken), or false (held by someone, or enough taken). Run twice (its answer
+# lost), the second run finds the leases taken and answers false: they lapse after ttl.
 ACQUIRE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-local token = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
-return token
+local wanted, out = tonumber(ARGV[3]), {}
+for i = 1, #KEYS, 2 do
+  if wanted > 0 and redis.call('EXISTS', KEYS[i]) == 0 then
+    local token = redis.call('INCR', KEYS[i + 1])
+    redis.call('SET', KEYS[i], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
+    wanted = wanted - 1
+    out[#out + 1] = token
+  else
+    out[#out + 1] = false
+  end
+end
+return out
 """
 
-# KEYS[1] lease key; ARGV[1] value held, ARGV[2] ttl ms. 1: renewed; 2: the key was gone
-# (Redis restarted without its data) and is ours again; 0: someone else holds it.
-RENEW = """
-local current = redis.call('GET', KEYS[1])
-if current == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-if not current then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
-return 0
-"""
-
-# KEYS[1] lease key; ARGV[1] value held. 1 when deleted.
-RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-# KEYS[1] members zset; ARGV[1] member, ARGV[2] ttl ms. Scores are expiry times on the
-# server's clock, so members on hosts with skewed clocks agree. Returns live members.
-HEARTBEAT = """
+# KEYS[1] members zset, then the lease keys held; ARGV[1] member, ARGV[2] ttl ms, then
+# the value held of each lease key. Heartbeats (scores are expiry times on the server's
+# clock, so members on hosts with skewed clocks agree) and renews. Returns {live
+# members, 1 if this member was not in the set (it is new, or Redis lost its data),
+# {per lease: 1 renewed, 2 the key was gone (Redis restarted without its data) and is
+# ours again, 0 someone else holds it}}.
+TICK = """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms)
-redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[2]), ARGV[1])
-return redis.call('ZCARD', KEYS[1])
+local added = redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[2]), ARGV[1])
+local out = {}
+for i = 2, #KEYS do
+  local current = redis.call('GET', KEYS[i])
+  if current == ARGV[i + 1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    out[i - 1] = 1
+  elseif not current then
+    redis.call('SET', KEYS[i], ARGV[i + 1], 'PX', ARGV[2])
+    out[i - 1] = 2
+  else
+    out[i - 1] = 0
+  end
+end
+return {redis.call('ZCARD', KEYS[1]), added, out}
+"""
+
+# KEYS: lease keys; ARGV: the value held of each. Deletes those still held.
+RELEASE = """
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[i] then redis.call('DEL', KEYS[i]) end
+end
+return 0
 """
 
 # KEYS[1] the sender's batch marker, KEYS[2] the dropped-events hash, then the lease keys

@@ -12,13 +12,21 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+import redis.asyncio as aioredis
+
+from gws_async.events import WorkbinStateChangeMessage
+from gws_async.fleet import BalancerSettings, FleetEvents, fleet_events
+
 from .conftest import (
+    REDIS_SERVER,
     ROOT,
     RecordedSimulator,
     RedisServer,
     Workers,
     eventually,
     free_port,
+    make_agents,
     owners,
     write_agents,
 )
@@ -139,3 +147,97 @@ def test_unreachable_redis_exits_naming_the_address(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"Redis at redis://127.0.0.1:{port}/0: PING failed" in result.stderr
     assert "sekrit" not in result.stderr
+
+
+@pytest.mark.parametrize("persistence", ["aof", "none"])
+async def test_worker_processes_and_a_consumer_ride_out_a_redis_restart(
+    tmp_path: Path, workers_factory: list[Workers], persistence: str
+) -> None:
+    """Three worker processes hold 60 agents; Redis restarts (with its data, or without
+    it); events pushed before, during and after the restart all reach a consumer, unless
+    counted as dropped; every agent is owned again, by one worker."""
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    server = RedisServer(tmp_path, persistent=persistence == "aof")
+    server.start()
+    names = [f"agent{i}" for i in range(60)]
+    settings = BalancerSettings(ttl=TTL, margin=1.5, tick=0.5)
+    got: set[tuple[str, int]] = set()
+
+    async def consume(stream: FleetEvents[WorkbinStateChangeMessage]) -> None:
+        async for event in stream:
+            if "seq" in event.raw:
+                got.add((stream.agent_of(event), event.raw["seq"]))
+
+    try:
+        async with RecordedSimulator(make_agents(60)) as sim:
+            agents, secrets = write_agents(tmp_path, names, {n: f"pw{n[5:]}" for n in names})
+            workers = Workers(sim.url, server.url, agents, secrets, tmp_path)
+            workers_factory.append(workers)
+            for name in ("w0", "w1", "w2"):
+                workers.start(name)
+
+            async def all_up() -> bool:
+                owned = await owners(server.url)
+                return len(owned) == 60 and sim.subscribed() == set(names)
+
+            async def balanced() -> bool:
+                c = counts(await owners(server.url))
+                return sum(c.values()) == 60 and len(c) == 3 and max(c.values()) <= 20
+
+            await eventually(balanced, 60, 0.25)
+            await eventually(all_up, 30, 0.25)
+            await asyncio.sleep(2 * 0.5 + 0.2)  # a few ticks: rebalancing is over
+            assert await all_up()
+            stream = fleet_events(
+                server.url, WorkbinStateChangeMessage, group="g", settings=settings
+            )
+            async with stream:
+                task = asyncio.create_task(consume(stream))
+                try:
+                    for name in names:
+                        sim.push_seq(name, 0)
+                    await eventually(lambda: len(got) == 60, 15)
+                    await asyncio.to_thread(server.stop)
+                    for name in names:  # buffered by the workers while Redis is away
+                        assert sim.push_seq(name, 1) == 1
+                    await asyncio.sleep(0.5)
+                    await asyncio.to_thread(server.start)
+                    await eventually(all_up, 15, 0.25)
+                    for name in names:
+                        sim.push_seq(name, 2)
+
+                    async def accounted() -> bool:
+                        dropped = await _dropped(server.url)
+                        return all(
+                            (n, s) in got or dropped.get(n, 0) > 0 for n in names for s in range(3)
+                        )
+
+                    try:
+                        await eventually(accounted, 20, 0.25)
+                    except AssertionError:
+                        expected = {(n, s) for n in names for s in range(3)}
+                        raise AssertionError(
+                            f"missing {sorted(expected - got)}, dropped "
+                            f"{await _dropped(server.url)}, owners {await owners(server.url)}"
+                        ) from None
+                finally:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+            # The agents stayed logged in (the outage was shorter than ttl - margin) and
+            # nothing was dropped: every event arrived.
+            assert got == {(n, s) for n in names for s in range(3)}
+            assert set((await owners(server.url)).values()) == {"w0", "w1", "w2"}
+            assert sim.recorder.overlaps() == []
+            assert all(workers.processes[w].poll() is None for w in ("w0", "w1", "w2"))
+    finally:
+        server.stop()
+
+
+async def _dropped(url: str) -> dict[str, int]:
+    client = aioredis.Redis.from_url(url)
+    try:
+        found = await client.hgetall("gws:dropped")
+    finally:
+        await client.aclose()
+    return {k.decode(): int(v) for k, v in found.items()}
