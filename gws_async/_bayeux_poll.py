@@ -83,10 +83,16 @@ class _Link(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer
         buffer += data
-        if len(buffer) > _HIGH_WATER and not self.paused and self.transport is not None:
+        transport = self.transport
+        if (
+            len(buffer) > _HIGH_WATER
+            and not self.paused
+            and transport is not None
+            and not transport.is_closing()
+        ):
             # Nobody reads it (a server talking out of turn): stop reading until a read waits.
             self.paused = True
-            self.transport.pause_reading()
+            transport.pause_reading()
         self.wake()
 
     def eof_received(self) -> bool:
@@ -337,7 +343,8 @@ class PollConnection:
             raise link.error or asyncio.IncompleteReadError(bytes(link.buffer), None)
         if link.paused and link.transport is not None:
             link.paused = False
-            link.transport.resume_reading()
+            if not link.transport.is_closing():
+                link.transport.resume_reading()
         waiter = link.waiter = asyncio.get_running_loop().create_future()
         try:
             await waiter

@@ -34,6 +34,7 @@ __all__ = [
     "Extension",
     "Message",
     "SessionLost",
+    "advised",
     "check_connect_reply",
     "connect_message",
     "deliver_each",
@@ -114,6 +115,18 @@ class Advice:
             timeout=_millis(raw.get("timeout"), self.timeout, MAX_TIMEOUT),
             max_interval=_millis(raw.get("maxInterval"), self.max_interval, MAX_MAX_INTERVAL),
         )
+
+
+def advised(advice: Advice, last: Any, reply: Message) -> tuple[Advice, Any]:
+    """``advice`` updated by a reply's ``advice``, and the raw advice to pass as ``last``
+    next time: a server may repeat the same advice on every reply, and one equal to
+    ``last`` changes nothing (updating is idempotent), so it is not parsed again."""
+    raw = reply.get("advice")
+    if raw is None or (type(raw) is dict and raw == last):
+        return advice, last
+    # True == 1, but only the 1 is taken: an advice holding a bool is never matched.
+    plain = type(raw) is dict and bool not in map(type, raw.values())
+    return advice.updated(raw), raw if plain else None
 
 
 def _millis(value: Any, default: float, maximum: float) -> float:

@@ -47,6 +47,7 @@ from ._bayeux_wire import (
     Extension,
     Message,
     SessionLost,
+    advised,
     check_connect_reply,
     connect_message,
     deliver_each,
@@ -301,7 +302,7 @@ class BayeuxClient:
         self._client_id = None
         message = handshake_message(self._next_id())
         reply = await self._request_reply(message, timeout=self._request_timeout)
-        self._take_advice(reply.get("advice"))
+        self._advice, self._advice_from = advised(self._advice, self._advice_from, reply)
         client_id = reply.get("clientId")
         if reply.get("successful") is not True or not isinstance(client_id, str):
             raise BayeuxError(META_HANDSHAKE, error_text(reply))
@@ -362,10 +363,8 @@ class BayeuxClient:
         self._handshaken.clear()
         self._client_id = None
 
-    async def _request_reply(
-        self, message: Message, *, timeout: float, poll: bool = False
-    ) -> Message:
-        return reply_to(message, await self._exchange([message], timeout=timeout, poll=poll))
+    async def _request_reply(self, message: Message, *, timeout: float) -> Message:
+        return reply_to(message, await self._exchange([message], timeout=timeout))
 
     async def _connect_loop(self) -> None:
         try:
@@ -456,20 +455,10 @@ class BayeuxClient:
         self._first_connect = False
         message = connect_message(self._client_id, self._next_id(), first=first)
         timeout = self._advice.timeout + self._network_allowance
-        reply = await self._request_reply(message, timeout=timeout, poll=True)
-        self._take_advice(reply.get("advice"))
+        reply = reply_to(message, await self._exchange([message], timeout=timeout, poll=True))
+        self._advice, self._advice_from = advised(self._advice, self._advice_from, reply)
         check_connect_reply(reply, self._advice)
         return first or self._data_received != received
-
-    def _take_advice(self, raw: Any) -> None:
-        # A server may repeat the same advice on every reply: updating by it again would
-        # change nothing (``updated`` is idempotent), so an equal one is not parsed again.
-        if raw is None or (type(raw) is dict and raw == self._advice_from):
-            return
-        self._advice = self._advice.updated(raw)
-        # True == 1, but only the 1 is taken: an advice holding a bool is never matched.
-        plain = type(raw) is dict and bool not in map(type, raw.values())
-        self._advice_from = raw if plain else None
 
     async def _give_up(self, exc: BaseException) -> None:
         log.error("Bayeux client stopped: %s", exc)
