@@ -325,7 +325,7 @@ class GwsClient:
         """Re-read the agent's current interactions, calls and devices over REST.
 
         GWS 8.5 does not replay notifications published while a Bayeux session was gone:
-        after a :class:`Reconnected` with ``session_renewed``, call this and reconcile.
+        after a :class:`Reconnected` with ``events_missed``, call this and reconcile.
         The three reads run concurrently on the shared connection pool.
         """
         body, calls, devices = await asyncio.gather(

@@ -98,6 +98,9 @@ class ListenerStats:
     (among the last :data:`DEDUP_WINDOW`)."""
     unsubscribed_messages: int = 0
     """Data messages dropped because their channel matches no subscription."""
+    refused_answers: int = 0
+    """Bayeux answers refused as larger than ``max_response_size``; the events they held
+    are lost (each loss is announced by ``Reconnected.events_missed``)."""
 
 
 class RecentIds:
@@ -227,6 +230,7 @@ class Listener:
         self._reconnects = 0
         self._lost_at: float | None = None
         self._handshakes_at_loss = 0
+        self._refused_reported = 0
         self._ever_connected = False
         self._recent_ids = RecentIds(dedup_window)
         self._ids_session: str | None = None  # the clientId the remembered ids came from
@@ -347,6 +351,7 @@ class Listener:
             dropped_events=self.hub.dropped,
             duplicate_messages=self._duplicates,
             unsubscribed_messages=self._unsubscribed,
+            refused_answers=bayeux.refused_answers if bayeux is not None else 0,
         )
 
     # -- from the Bayeux client -----------------------------------------------------------
@@ -440,10 +445,16 @@ class Listener:
             self._reconnects += 1
             downtime = loop.time() - self._lost_at if self._lost_at is not None else 0.0
             renewed = handshakes > self._handshakes_at_loss
+            refused = bayeux.refused_answers if bayeux is not None else 0
+            missed = renewed or refused > self._refused_reported
+            self._refused_reported = refused
             if renewed:
                 await self._run_session_renewed_hooks()
             event = Reconnected.create(
-                client_id=client_id, downtime=round(downtime, 3), session_renewed=renewed
+                client_id=client_id,
+                downtime=round(downtime, 3),
+                session_renewed=renewed,
+                events_missed=missed,
             )
         # Published from the connect loop: a stalled consumer must not hold it for ever.
         deadline = loop.time() + bayeux.dispatch_budget if bayeux is not None else None

@@ -55,7 +55,7 @@ server's ``maxInterval`` allows:
   buffered events are discarded and counted as dropped); other streams carry on;
 * ``"block"``: keep waiting for the consumer, whatever the cost: the server may expire
   the session, after which the listener handshakes again and every stream misses what
-  was published meanwhile (see ``Reconnected.session_renewed`` and ``resync()``).
+  was published meanwhile (see ``Reconnected.events_missed`` and ``resync()``).
 """
 
 OVERFLOW_POLICIES: tuple[OverflowPolicy, ...] = ("drop_oldest", "raise", "block")

@@ -1,21 +1,19 @@
 """A small Bayeux 1.0 long-polling client on a caller's :class:`aiohttp.ClientSession`.
 
 Why not aiocometd: its last release fails on every supported Python, and its forks open
-their own HTTP session (no shared cookies, auth, CSRF token). This one rides the session
-it is given and keeps aiocometd's good ideas (extensions, advice, ``async with``).
+their own HTTP session (no shared cookies, auth, CSRF). This one rides the session it is
+given and keeps aiocometd's good ideas (extensions, advice, ``async with``).
 
 What it does:
 
 * handshake, then one ``/meta/connect`` at a time in a background task (on a connection
   of its own where possible: :mod:`gws_async._bayeux_poll`);
-* follows the server's ``advice``: ``reconnect`` retry / handshake / none, ``interval``
-  and ``timeout`` (the client-side timeout of a connect is ``advice.timeout`` plus a
-  network allowance);
-* ``402::...`` (unknown client) or ``reconnect: handshake``: handshakes again and
-  re-subscribes every channel it was subscribed to;
+* follows the server's ``advice`` (``reconnect``, ``interval``, ``timeout`` plus a
+  network allowance); ``402::...`` or ``reconnect: handshake``: handshakes again and
+  re-subscribes every channel;
 * failures: backoff with jitter, ended early when a refusing server is back; bounded
-  advice and spaced empty answers, so a broken server cannot make it spin or park it
-  (see :mod:`gws_async._bayeux_pacing`); credentials refused 3 times in a row: it stops;
+  advice, spaced empty answers (:mod:`gws_async._bayeux_pacing`); credentials refused 3
+  times in a row: it stops; an answer over ``max_response_size`` is refused and counted;
 * hands the data messages of each answer, in order, to ``on_batch`` with the deadline
   by which they must be handed over (before the server's ``maxInterval`` expires the
   session), or one by one to ``on_message``; a slow callback delays the next
@@ -30,7 +28,6 @@ import itertools
 import logging
 import ssl as ssl_module
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -57,7 +54,14 @@ from ._bayeux_wire import (
     reply_to,
     split_batch,
 )
-from ._exceptions import AuthenticationError, BayeuxError, GwsApiError, GwsConnectionError, GwsError
+from ._exceptions import (
+    AuthenticationError,
+    BayeuxError,
+    GwsApiError,
+    GwsConnectionError,
+    GwsError,
+    ResponseTooLargeError,
+)
 from ._limits import DEFAULT_MAX_RESPONSE_SIZE
 
 __all__ = ["Advice", "BayeuxClient", "Extension", "Message"]
@@ -137,9 +141,8 @@ class BayeuxClient:
             max_response_size=max_response_size,
             dedicated_poll=dedicated_poll,
         )
-        self._pacing = Pacing(
-            backoff or Backoff(), self._wire.reachable, max_auth_failures=max_auth_failures
-        )
+        probe = self._wire.reachable
+        self._pacing = Pacing(backoff or Backoff(), probe, max_auth_failures=max_auth_failures)
         self._request_timeout = request_timeout
         self._network_allowance = network_allowance
         self._on_failure = on_failure
@@ -162,6 +165,7 @@ class BayeuxClient:
         self._dispatch_deadline: float | None = None
         self.handshakes = 0
         """Successful handshakes so far (more than one means the session was re-created)."""
+        self.refused_answers = 0  # answers over max_response_size: their events are lost
         self.failure: BaseException | None = None
         """Why the client gave up, if it did."""
 
@@ -284,15 +288,8 @@ class BayeuxClient:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-    # -- protocol -------------------------------------------------------------------------
 
     def _next_id(self) -> str:
         return str(next(self._ids))
@@ -393,6 +390,10 @@ class BayeuxClient:
                 await self._set_connected(False, exc)
                 if await self._unauthorized(exc):
                     return
+            except ResponseTooLargeError as exc:
+                self.refused_answers += 1
+                await self._set_connected(False, exc)
+                await self._pacing.after_failure(exc, "answer refused, its events are lost")
             except (GwsConnectionError, GwsApiError) as exc:
                 await self._set_connected(False, exc)
                 await self._pacing.after_failure(exc)
@@ -467,8 +468,6 @@ class BayeuxClient:
         self._stopped.set()
         if self._on_failure is not None:
             await self._on_failure(exc)
-
-    # -- transport ------------------------------------------------------------------------
 
     async def _exchange(
         self, messages: list[Message], *, timeout: float, poll: bool = False

@@ -109,8 +109,8 @@ class Router:
 
     def on_reconnect(self, handler: Handler[Reconnected]) -> Handler[Reconnected]:
         """Register a handler for :class:`~gws_async.Reconnected`: the listener is back
-        after a loss. When ``event.session_renewed``, GWS did not keep what was published
-        meanwhile, so ``await ctx.gws.resync()`` and reconcile."""
+        after a loss. When ``event.events_missed``, events were lost (GWS keeps no
+        history), so ``await ctx.gws.resync()`` and reconcile."""
         return self.on(Reconnected)(handler)
 
     def include(self, router: Router) -> Router:

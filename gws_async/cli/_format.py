@@ -268,6 +268,7 @@ def _(event: Reconnected) -> list[str]:
     return _pairs(
         ("downtime", f"{event.downtime:.3f}s"),
         ("session", "renewed" if event.session_renewed else "kept"),
+        ("events", "missed" if event.events_missed else None),
         ("client", event.client_id),
     )
 

@@ -59,6 +59,11 @@ class Reconnected(ListenerEvent):
     session_renewed: bool
     """A new Bayeux session was made: GWS does not replay what was published meanwhile,
     so state should be re-read (see ``GwsClient.resync``)."""
+    events_missed: bool = False
+    """Events are known to be missing: a new session was made, or an answer holding
+    events was refused as larger than ``max_response_size``. Re-read state
+    (``GwsClient.resync``). False does not prove nothing was lost: an answer cut off by a
+    dropped connection cannot be told from an empty one."""
 
 
 class ListenerStopped(ListenerEvent):

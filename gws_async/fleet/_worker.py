@@ -314,7 +314,7 @@ class FleetWorker:
             self.publisher.add(owned.spec.username, owned.lease, owned.token, event, "resync")
 
     async def _on_event(self, owned: _Owned, event: GwsEvent) -> None:
-        if isinstance(event, Reconnected) and event.session_renewed:
+        if isinstance(event, Reconnected) and event.events_missed:
             # GWS kept nothing while the Bayeux session was gone: read the state again.
             await self._publish_snapshot(owned)
         if not isinstance(event, ListenerEvent):

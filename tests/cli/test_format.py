@@ -208,7 +208,11 @@ def test_json_line_of_an_unknown_event_carries_the_error() -> None:
 def test_json_line_of_a_lifecycle_event_carries_its_fields() -> None:
     lost = json.loads(event_to_json(ConnectionLost.create(cause="refused")))
     back = json.loads(
-        event_to_json(Reconnected.create(client_id="c2", downtime=1.5, session_renewed=True))
+        event_to_json(
+            Reconnected.create(
+                client_id="c2", downtime=1.5, session_renewed=True, events_missed=True
+            )
+        )
     )
 
     assert lost == {
@@ -216,7 +220,12 @@ def test_json_line_of_a_lifecycle_event_carries_its_fields() -> None:
         "type": "ConnectionLost",
         "data": {"cause": "refused"},
     }
-    assert back["data"] == {"clientId": "c2", "downtime": 1.5, "sessionRenewed": True}
+    assert back["data"] == {
+        "clientId": "c2",
+        "downtime": 1.5,
+        "sessionRenewed": True,
+        "eventsMissed": True,
+    }
 
 
 # -- summary ------------------------------------------------------------------------------

@@ -405,7 +405,7 @@ async def test_listen_pretty_prints_one_line_per_event_and_a_summary_on_sigterm(
         r"CallStateChangeMessage notification=StatusChange state=Ringing call=c1 "
         r"participants=5551234",
         r'ConnectionLost cause="BayeuxError: .*402.*"',
-        r"Reconnected downtime=\d+\.\d{3}s session=renewed client=\w+",
+        r"Reconnected downtime=\d+\.\d{3}s session=renewed events=missed client=\w+",
     ]
     assert len(lines) == len(expected), lines
     for line, pattern in zip(lines, expected, strict=True):

@@ -240,6 +240,71 @@ async def test_the_client_closes_cleanly_after_endless_answers(
     assert gws.session.closed
 
 
+def once_too_large_then_empty() -> ConnectHandler:
+    """After the first connect, one answer holding more events than the client accepts,
+    then empty answers: the refused events are gone, as with a real CometD server."""
+    sent = False
+
+    async def answer(request: web.Request, message: Message) -> web.StreamResponse:
+        nonlocal sent
+        if message.get("advice", {}).get("timeout") == 0 or sent:
+            return await HostileServer.empty_connect(request, message)
+        sent = True
+        data = {"channel": "/workspace/v3/workbins", "id": "m1", "data": {"x": "y" * CAP}}
+        reply = {"channel": "/meta/connect", "id": message["id"], "successful": True}
+        return web.json_response([data, reply])
+
+    return answer
+
+
+async def test_events_refused_with_a_too_large_answer_are_reported_missed(
+    hostile: HostileServer,
+) -> None:
+    hostile.on_connect = once_too_large_then_empty()
+    gws = GwsClient(
+        hostile.url,
+        "agent1",
+        PASSWORD,
+        max_response_size=CAP,
+        backoff=Backoff(base=0.05, factor=1.0, maximum=0.05),
+    )
+    async with gws, gws.events(ConnectionLost, Reconnected) as stream:
+        await gws.subscribe(Topic.WORKBINS)
+        lost = await stream.get(5)
+        assert isinstance(lost, ConnectionLost)
+        assert "ResponseTooLargeError" in lost.cause
+        back = await stream.get(5)
+        assert isinstance(back, Reconnected)
+        assert not back.session_renewed
+        assert back.events_missed
+        assert gws.stats.refused_answers == 1
+
+
+async def test_a_failed_answer_that_held_no_events_misses_nothing(
+    hostile: HostileServer,
+) -> None:
+    failed = False
+
+    async def answer(request: web.Request, message: Message) -> web.StreamResponse:
+        nonlocal failed
+        if message.get("advice", {}).get("timeout") == 0 or failed:
+            return await HostileServer.empty_connect(request, message)
+        failed = True
+        return web.Response(status=503, text="busy")
+
+    hostile.on_connect = answer
+    gws = GwsClient(
+        hostile.url, "agent1", PASSWORD, backoff=Backoff(base=0.05, factor=1.0, maximum=0.05)
+    )
+    async with gws, gws.events(ConnectionLost, Reconnected) as stream:
+        await gws.subscribe(Topic.WORKBINS)
+        assert isinstance(await stream.get(5), ConnectionLost)
+        back = await stream.get(5)
+        assert isinstance(back, Reconnected)
+        assert not back.events_missed
+        assert gws.stats.refused_answers == 0
+
+
 # -- item: advice without bounds ----------------------------------------------------------------
 
 
