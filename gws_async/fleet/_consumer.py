@@ -6,6 +6,8 @@ each agent's events (one agent, one shard) are handled in order. An entry is
 acknowledged only when the loop body that got it has returned (when the next event is
 asked for, or on a clean exit). A member that takes a shard over first claims what the
 previous member had read but not acknowledged (``XAUTOCLAIM``), then reads new entries.
+Acknowledgements are sent together, one round trip per read (``batch`` entries), before
+the next read and when a shard is given up or the stream is left.
 
 Delivery is at least once: an event whose handling outlived its member's lease (a crash,
 a stall) is delivered again to the next member.
@@ -124,6 +126,7 @@ class FleetEvents(Generic[E]):
         self._current: _Entry | None = None
         self._current_event: GwsEvent | None = None
         self._acked = asyncio.Event()
+        self._to_ack: dict[int, list[bytes]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.malformed = 0
         """Entries that could not be read (bad fields or JSON): logged, acknowledged."""
@@ -183,8 +186,9 @@ class FleetEvents(Generic[E]):
     ) -> None:
         # An event whose loop body raised stays unacknowledged: it is delivered again.
         if exc_type is None:
-            with contextlib.suppress(RedisError):
-                await self._ack_current()
+            self._ack_current()
+        with contextlib.suppress(RedisError):
+            await self._send_acks(retry=False)
         self._current = None
         await self.aclose()
 
@@ -216,6 +220,8 @@ class FleetEvents(Generic[E]):
             # Let the event being handled finish, so the next member does not overtake it.
             self._acked.clear()
             await wait_event(self._acked, self.balancer.settings.margin / 2)
+        with contextlib.suppress(RedisError):  # else the next member gets them again
+            await self._send_acks(retry=False, shards=(shard,))
 
     # -- iteration --------------------------------------------------------------------------
 
@@ -225,7 +231,7 @@ class FleetEvents(Generic[E]):
     async def __anext__(self) -> E:
         if not self._tasks:
             raise FleetError("the stream is not open: use 'async with fleet_events(...)'")
-        await self._ack_current()
+        self._ack_current()
         while True:
             while self._buffer:
                 entry = self._buffer.popleft()
@@ -233,7 +239,8 @@ class FleetEvents(Generic[E]):
                 if event is not None:
                     self._current, self._current_event = entry, event
                     return event
-                await self._ack(entry)
+                self._ack(entry)
+            await self._send_acks(retry=True)
             await self._fill()
 
     def _decode(self, entry: _Entry) -> E | None:
@@ -254,16 +261,30 @@ class FleetEvents(Generic[E]):
             return None
         return event  # type: ignore[return-value]
 
-    async def _ack_current(self) -> None:
+    def _ack_current(self) -> None:
         entry, self._current, self._current_event = self._current, None, None
         if entry is not None:
-            await self._ack(entry)
+            self._ack(entry)
         self._acked.set()
 
-    async def _ack(self, entry: _Entry) -> None:
-        await self._with_retry(
-            lambda: self._redis.xack(self._stream(entry.shard), self.group, entry.entry_id)
-        )
+    def _ack(self, entry: _Entry) -> None:
+        self._to_ack.setdefault(entry.shard, []).append(entry.entry_id)
+
+    async def _send_acks(self, *, retry: bool, shards: tuple[int, ...] | None = None) -> None:
+        """Acknowledge what was handled, one round trip for every shard."""
+        chosen = {s: ids for s, ids in self._to_ack.items() if shards is None or s in shards}
+        if not chosen:
+            return
+
+        async def send() -> None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for shard, ids in chosen.items():
+                    pipe.xack(self._stream(shard), self.group, *ids)
+                await pipe.execute()
+
+        await (self._with_retry(send) if retry else send())
+        for shard in chosen:
+            del self._to_ack[shard]
 
     async def _with_retry(self, call: Callable[[], Any]) -> Any:
         # Redis may be restarting: keep trying, the events are not lost meanwhile.
