@@ -272,7 +272,8 @@ class FleetEvents(Generic[E]):
 
     async def _send_acks(self, *, retry: bool, shards: tuple[int, ...] | None = None) -> None:
         """Acknowledge what was handled, one round trip for every shard."""
-        chosen = {s: ids for s, ids in self._to_ack.items() if shards is None or s in shards}
+        # Taken out first: the balancer's task may send (a shard given up) meanwhile.
+        chosen = {s: self._to_ack.pop(s) for s in list(self._to_ack) if not shards or s in shards}
         if not chosen:
             return
 
@@ -282,9 +283,12 @@ class FleetEvents(Generic[E]):
                     pipe.xack(self._stream(shard), self.group, *ids)
                 await pipe.execute()
 
-        await (self._with_retry(send) if retry else send())
-        for shard in chosen:
-            del self._to_ack[shard]
+        try:
+            await (self._with_retry(send) if retry else send())
+        except BaseException:
+            for shard, ids in chosen.items():  # kept for the next try
+                self._to_ack[shard] = ids + self._to_ack.get(shard, [])
+            raise
 
     async def _with_retry(self, call: Callable[[], Any]) -> Any:
         # Redis may be restarting: keep trying, the events are not lost meanwhile.
