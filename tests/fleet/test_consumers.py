@@ -148,3 +148,30 @@ async def test_handled_events_are_acknowledged_a_read_at_a_time(redis_server: Re
         assert stats["cmdstat_xack"]["calls"] <= 10
     finally:
         await client.aclose()
+
+
+async def test_acknowledging_after_redis_lost_its_data_carries_on(
+    redis_server: RedisServer,
+) -> None:
+    # The acknowledgements of a read go out before the next read: if Redis lost the group
+    # meanwhile (a restart without its data), there is nothing to acknowledge, and the
+    # stream must go on with what comes next instead of failing.
+    import redis.asyncio as aioredis
+
+    def entry(seq: int) -> dict[str, str]:
+        return {"agent": "a", "topic": "/v2/me/workbins", "type": "UnknownEvent",
+                "raw": json.dumps({"seq": seq}), "at": "1.5", "token": "1", "origin": "live"}  # fmt: skip
+
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        await client.xadd("gws:events:0", entry(0))  # type: ignore[arg-type]
+        stream = fleet_events(redis_server.url, group="g", shards=1, settings=FAST)
+        async with stream:
+            first = await asyncio.wait_for(stream.__anext__(), 10)
+            assert first.raw == {"seq": 0}
+            await client.flushall()
+            await client.xadd("gws:events:0", entry(1))  # type: ignore[arg-type]
+            second = await asyncio.wait_for(stream.__anext__(), 10)
+            assert second.raw == {"seq": 1}
+    finally:
+        await client.aclose()
