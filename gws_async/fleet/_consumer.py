@@ -122,6 +122,7 @@ class FleetEvents(Generic[E]):
         )
         self._buffer: deque[_Entry] = deque()
         self._to_claim: set[int] = set()
+        self._next_sweep = 0.0
         self._groups_made: set[int] = set()
         self._current: _Entry | None = None
         self._current_event: GwsEvent | None = None
@@ -308,6 +309,12 @@ class FleetEvents(Generic[E]):
         if not shards:
             await asyncio.sleep(min(0.2, self.balancer.settings.tick))
             return
+        now = asyncio.get_running_loop().time()
+        if now >= self._next_sweep:
+            # Nothing is in hand here, so whatever is pending to this member came in a
+            # read whose answer was lost (a broken connection, the read resent): take it.
+            self._next_sweep = now + self.balancer.settings.tick
+            self._to_claim.update(shards)
         try:
             await self._ensure_groups(shards)
             for shard in sorted(self._to_claim & set(shards)):

@@ -21,6 +21,13 @@ AGENTS = 10
 PER_AGENT = 30
 
 
+def entry(seq: int) -> dict[str, str]:
+    """A stream entry as a worker appends it."""
+    raw = json.dumps({"seq": seq})
+    return {"agent": "a", "topic": "/v2/me/workbins", "type": "UnknownEvent", "raw": raw,
+            "at": "1.5", "token": "1", "origin": "live"}  # fmt: skip
+
+
 def by_agent(pairs: list[tuple[str, int]]) -> dict[str, list[int]]:
     result: dict[str, list[int]] = {}
     for agent, seq in pairs:
@@ -158,10 +165,6 @@ async def test_acknowledging_after_redis_lost_its_data_carries_on(
     # stream must go on with what comes next instead of failing.
     import redis.asyncio as aioredis
 
-    def entry(seq: int) -> dict[str, str]:
-        return {"agent": "a", "topic": "/v2/me/workbins", "type": "UnknownEvent",
-                "raw": json.dumps({"seq": seq}), "at": "1.5", "token": "1", "origin": "live"}  # fmt: skip
-
     client = aioredis.Redis.from_url(redis_server.url)
     try:
         await client.xadd("gws:events:0", entry(0))  # type: ignore[arg-type]
@@ -173,5 +176,34 @@ async def test_acknowledging_after_redis_lost_its_data_carries_on(
             await client.xadd("gws:events:0", entry(1))  # type: ignore[arg-type]
             second = await asyncio.wait_for(stream.__anext__(), 10)
             assert second.raw == {"seq": 1}
+    finally:
+        await client.aclose()
+
+
+async def test_entries_of_a_read_whose_answer_was_lost_come_all_the_same(
+    redis_server: RedisServer,
+) -> None:
+    # A read that Redis answered but whose answer never arrived (a broken connection,
+    # resent by the client) leaves its entries pending to this member: it must find them
+    # by itself, not only when another member takes the shard over.
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        stream = fleet_events(redis_server.url, group="g", shards=1, settings=FAST, consumer="c")
+        async with stream:
+            await eventually(lambda: stream.shards == [0], 10)
+            await client.xadd("gws:events:0", entry(0))  # type: ignore[arg-type]
+            first = await asyncio.wait_for(stream.__anext__(), 10)
+            assert first.raw == {"seq": 0}  # the shard is taken, its claim made
+            reading = asyncio.create_task(stream.__anext__())
+            await asyncio.sleep(0.2)
+            async with client.pipeline(transaction=True) as pipe:
+                # Added and read as "c" at once, so the member's own read never sees it.
+                pipe.xadd("gws:events:0", entry(7))  # type: ignore[arg-type]
+                pipe.xreadgroup("g", "c", {"gws:events:0": ">"})
+                await pipe.execute()
+            event = await asyncio.wait_for(reading, 10)
+            assert event.raw == {"seq": 7}
     finally:
         await client.aclose()
