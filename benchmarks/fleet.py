@@ -183,6 +183,7 @@ async def _fleet_run(agents: int, workers: int, rate: float, duration: float) ->
                         published = await response.json()
                     published_ms = time.time() * 1000.0
                     result = await consumer.result(timeout=duration + DRAIN_SECONDS + 60)
+                    result["dropped"] = await _counted_drops(redis_url)
                     cpu = {pid: proc_cpu_seconds(pid) - cpu0[pid] for pid in cpu0}
                     sim_cpu = (await _status(http, control))["cpu_seconds"] - sim0
             logs = _read_logs(directory)
@@ -207,6 +208,18 @@ async def _fleet_run(agents: int, workers: int, rate: float, duration: float) ->
     if result["events"] < expected:
         result["worker_logs"] = logs
     return result
+
+
+async def _counted_drops(redis_url: str) -> int:
+    """What the workers dropped and counted (the ``dropped`` hash, per agent)."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        counts = await client.hgetall("gws:dropped")
+    finally:
+        await client.aclose()
+    return sum(int(v) for v in counts.values())
 
 
 async def _direct_run(agents: int, rate: float, duration: float) -> dict[str, Any]:
@@ -251,7 +264,11 @@ def _method(agents: int, rate: float, duration: float, workers: list[int]) -> st
         "falls behind its schedule); delivered = events the consumer got / the time from "
         "the start of publishing to its last event. Latency is from `sentAt` to the "
         "consumer's loop body, through the worker's GWS client, its fenced `XADD` and the "
-        "consumer's `XREADGROUP`. Direct: the scale measure's client holding the same "
+        "consumer's `XREADGROUP`. Events a worker could not carry are dropped and counted "
+        "(the fleet's `dropped` hash, read after each run): a row says whether delivered + "
+        "counted drops make up every event published; 'in order' means no event of an "
+        "agent came after a newer one of the same agent (a counted drop leaves a gap, not "
+        "a reordering). Direct: the scale measure's client holding the same "
         "agents in one process, one `GwsClient` each, latency to its consumer task. CPU is "
         "process time: per delivered event (a worker that drops events still spent CPU on "
         "them), and as a share of one core over the delivery time. This "
@@ -277,13 +294,22 @@ def _fleet_row(agents: int, rate: float, run: dict[str, Any], base: float, one: 
     share = ", ".join(f"{k} {v / wall * 100:.0f}%" for k, v in cpu.items())
     worker_us = run["worker_cpu_seconds"] / events * 1e6
     ended = {"timeout": ", consumer timed out", "idle": ", consumer idle 10 s"}
+    dropped = run.get("dropped", 0)
+    accounted = run["events"] + dropped == run["expected"]
+    loss = (
+        f", {dropped:,} dropped and counted by the workers"
+        f" ({'all accounted for' if accounted else 'NOT all accounted for'})"
+        if dropped or run["events"] < run["expected"]
+        else ""
+    )
     return Row(
         "fleet",
         f"{agents:,} agents x {rate:g}/s, {run['workers']} worker(s) -> Redis -> 1 consumer",
         f"{fmt_rate(run['events_per_second'])} events/s",
         f"{run['events_per_second'] / base:.2f}",
         note=f"offered {fmt_rate(run['offered_per_second'])}/s; delivered "
-        f"{run['events']:,}/{run['expected']:,}{'' if run['in_order'] else ', OUT OF ORDER'}"
+        f"{run['events']:,}/{run['expected']:,}{loss}"
+        f"{', in order' if run['in_order'] else ', OUT OF ORDER'}"
         f"{ended.get(run.get('ended', ''), '')}; x{run['events_per_second'] / one:.2f} of 1 "
         f"worker; CPU µs/event: {per_event}; CPU % of a core (2 cores = 200%): {share}; one "
         f"worker per core would carry {fmt_rate(1e6 / max(1e-9, worker_us))} events/s each; "

@@ -31,7 +31,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     events = fleet_events(args.redis, WorkbinStateChangeMessage, group="bench", consumer="c0")
     latencies: list[float] = []
     expected_seq: dict[str, int] = {}
-    in_order = True
+    reordered = 0  # an event older than one already handled for its agent
+    gaps = 0  # events skipped over (dropped and counted by a worker, or lost)
     first = last = 0.0
     async with events:
         deadline = time.monotonic() + 30
@@ -58,9 +59,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             meta = events.current
             agent = meta.agent if meta is not None else "?"
             seq = int(extra.get("seq", -2))
-            if seq != expected_seq.get(agent, 0):
-                in_order = False
-            expected_seq[agent] = seq + 1
+            want = expected_seq.get(agent, 0)
+            if seq < want:
+                reordered += 1
+            else:
+                gaps += seq - want
+                expected_seq[agent] = seq + 1
             latencies.append(at - float(extra.get("sentAt", at)))
             first = first or at
             last = at
@@ -68,7 +72,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "events": len(latencies),
         "agents": len(expected_seq),
-        "in_order": in_order,
+        "in_order": reordered == 0,
+        "reordered": reordered,
+        "gaps": gaps,
         "ended": ended,
         "first_ms": first,
         "last_ms": last,
