@@ -223,18 +223,10 @@ async def _counted_drops(redis_url: str) -> int:
 
 
 async def _direct_run(agents: int, rate: float, duration: float) -> dict[str, Any]:
-    """The same agents and load held by one process, as in the scale measure."""
-    sim_argv = python_argv("benchmarks.sim_process", "--agents", str(agents))
-    async with peer("simulator", sim_argv) as sim:
-        url, control = (await sim.expect("READY", STARTUP_TIMEOUT)).split()
-        argv = python_argv(
-            "benchmarks.scale_client",
-            *("--sim", url, "--control", control, "--agents", str(agents)),
-            *("--rate", str(rate), "--duration", str(duration), "--idle", "1"),
-        )
-        async with peer("scale client", argv) as client:
-            result: dict[str, Any] = await client.result(timeout=600 + duration)
-    return result
+    """The same agents and load held by one process: the scale measure's client run."""
+    from .scale import _scale_run
+
+    return await _scale_run(agents, rate, duration, None)
 
 
 def _skipped(section: Section, why: str) -> Section:
