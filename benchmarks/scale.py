@@ -19,6 +19,7 @@ from ._profile import Profile, attach, code_cell, mark, short_path
 
 KIB_PER_AGENT_TARGET = 100 * 1000 / 1024  # 100 kB
 AGENTS_TARGET = 1000
+P99_TARGET_MS = 100.0  # publish to consumer, 1,000 agents x 10 events/s
 
 
 async def _scale_run(
@@ -63,19 +64,20 @@ async def _profiles(section: Section, agents: int, rate: float, seconds: float) 
     """Under the scale section: what stands in the way of each missed target."""
     memory = next(r for r in section.rows if r.target.startswith("<= 100 kB"))
     delivery = next(r for r in section.rows if r.target == "every event, in order")
+    latency = next(r for r in section.rows if r.target.startswith("p99 <="))
     if memory.met == "NO":
         # No load: one publishing period of length 0.
         figures = await _scale_run(agents, 1.0, 0.0, None, "--tracemalloc")
         section.details.append(_memory_profile(agents, figures))
         mark([memory])
-    if delivery.met == "NO":
+    if "NO" in (delivery.met, latency.met):
         profile = Profile(
             f"the client under load, a separate run of {seconds:g} s at {rate:g} events/agent/s",
             limit=seconds + 2,
         )
         await _scale_run(agents, rate, seconds, profile)
         section.details.append(profile.markdown())
-        mark([delivery])
+        mark([r for r in (delivery, latency) if r.met == "NO"])
 
 
 async def measure_scale(
@@ -161,15 +163,19 @@ async def measure_scale(
             "scale",
             f"{n:,} agents under load: publish to consumer",
             f"p50 {result['latency_p50_ms']:.0f} ms, p99 {result['latency_p99_ms']:.0f} ms",
-            note="context only (simulator and client share the machine's 2 cores)",
+            "",
+            f"p99 <= {P99_TARGET_MS:g} ms",
+            verdict(result["latency_p99_ms"] <= P99_TARGET_MS),
+            "the simulator and the client share the machine's 2 cores",
         ),
     ]
     if result["load_cpu_percent"] >= 90:
         section.details.append(
             f"Under load the client process is saturated ({result['load_cpu_percent']:.0f}% "
             f"of a core, {result['cpu_us_per_event']:.0f} µs per event): each agent's events "
-            "arrive in their own long-poll answers, and one HTTP round trip through aiohttp "
-            "plus its Bayeux bookkeeping costs far more than decoding the event it carries. "
+            "arrive in their own long-poll answers, and one HTTP round trip with its Bayeux "
+            "bookkeeping costs more than decoding the event it carries (about what the "
+            "CometD JS client spends per message: see the many-sessions measure). "
             "Events then wait on the simulator until the agent's next /meta/connect, answers "
             "grow until the client keeps up, and the delay settles where the per-second "
             "figures below show it; nothing is lost."
