@@ -225,13 +225,7 @@ async def test_the_client_closes_cleanly_after_endless_answers(
     hostile: HostileServer,
 ) -> None:
     hostile.on_connect = after_first(endless(hostile))
-    gws = GwsClient(
-        hostile.url,
-        "agent1",
-        PASSWORD,
-        max_response_size=CAP,
-        backoff=Backoff(base=0.05, factor=1.0, maximum=0.05),
-    )
+    gws = capped_client(hostile)
     async with gws, gws.events(ConnectionLost) as stream:
         await gws.subscribe(Topic.WORKBINS)
         lost = await stream.get(5)
@@ -246,12 +240,23 @@ def once_then_empty(answer_once: Callable[[Message], web.StreamResponse]) -> Con
 
     async def answer(request: web.Request, message: Message) -> web.StreamResponse:
         nonlocal sent
-        if message.get("advice", {}).get("timeout") == 0 or sent:
+        if sent:
             return await HostileServer.empty_connect(request, message)
         sent = True
         return answer_once(message)
 
-    return answer
+    return after_first(answer)
+
+
+def capped_client(server: HostileServer) -> GwsClient:
+    """A client accepting answers up to :data:`CAP`, retrying every 0.05 s."""
+    return GwsClient(
+        server.url,
+        "agent1",
+        PASSWORD,
+        max_response_size=CAP,
+        backoff=Backoff(base=0.05, factor=1.0, maximum=0.05),
+    )
 
 
 def too_large_with_an_event(message: Message) -> web.StreamResponse:
@@ -271,13 +276,7 @@ async def test_events_refused_for_their_size_are_reported_missed(
     hostile: HostileServer, answer_once: Callable[[Message], web.StreamResponse], missed: bool
 ) -> None:
     hostile.on_connect = once_then_empty(answer_once)
-    gws = GwsClient(
-        hostile.url,
-        "agent1",
-        PASSWORD,
-        max_response_size=CAP,
-        backoff=Backoff(base=0.05, factor=1.0, maximum=0.05),
-    )
+    gws = capped_client(hostile)
     async with gws, gws.events(ConnectionLost, Reconnected) as stream:
         await gws.subscribe(Topic.WORKBINS)
         lost = await stream.get(5)
