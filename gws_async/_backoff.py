@@ -8,6 +8,8 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from ._timeouts import wait_for
+
 __all__ = ["PROBE_EVERY", "Backoff", "sleep_until_back"]
 
 #: Seconds between two reachability probes while a refusing server is waited for: a
@@ -67,7 +69,7 @@ async def sleep_until_back(
     while (remaining := deadline - loop.time()) > 0:
         next_probe = loop.time() + every
         try:
-            reachable = await asyncio.wait_for(probe(), timeout=min(every, remaining))
+            reachable = await wait_for(probe(), min(every, remaining))
         except asyncio.TimeoutError:
             reachable = False
         if reachable and seen_down:

@@ -30,6 +30,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ._exceptions import GwsConnectionError, GwsTimeoutError, ResponseTooLargeError
+from ._timeouts import wait_for
 
 __all__ = ["PollConnection", "usable_for"]
 
@@ -294,7 +295,7 @@ class PollConnection:
         if remaining <= 0:
             raise asyncio.TimeoutError
         link = _Link(loop)
-        await asyncio.wait_for(
+        await wait_for(
             loop.create_connection(
                 lambda: link,
                 self._host,

@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Any, Final, Generic, Literal, TypeVar
 
 from ._exceptions import ClientStateError, GwsError
+from ._timeouts import wait_for
 from ._waiters import Waiter, _Matcher, reference_of
 from .events import GwsEvent, UnknownEvent
 
@@ -202,7 +203,7 @@ class EventStream(Generic[E]):
         try:
             if self._queue.qsize():
                 return await self.__anext__()
-            return await asyncio.wait_for(self.__anext__(), timeout)
+            return await wait_for(self.__anext__(), timeout)
         except StopAsyncIteration:
             raise StreamClosed("the client is closed") from None
 
@@ -236,9 +237,9 @@ class EventStream(Generic[E]):
             # not have run since: a short grace lets it drain before it is judged.
             wait = max(deadline - asyncio.get_running_loop().time(), LATE_GRACE)
             try:
-                # Safe against a lost or doubled put: wait_for returns the put's result if
-                # it completed as the timeout fired, and a cancelled put puts nothing.
-                await asyncio.wait_for(queue.put(event), wait)
+                # Safe against a lost or doubled put: a put cut short by the timeout (or
+                # a cancellation) puts nothing.
+                await wait_for(queue.put(event), wait)
                 return
             except asyncio.TimeoutError:
                 pass

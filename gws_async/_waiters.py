@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable, Generator
 from typing import Any, Generic, Protocol, TypeVar
 
+from ._timeouts import wait_for
 from .events import GwsEvent
 
 __all__ = ["Waiter", "reference_of"]
@@ -107,7 +108,7 @@ class Waiter(Generic[E]):
 
     async def _wait(self) -> E:
         try:
-            return await asyncio.wait_for(asyncio.shield(self._future), self._timeout)
+            return await wait_for(asyncio.shield(self._future), self._timeout)
         finally:
             self._hub._discard_waiter(self)
 

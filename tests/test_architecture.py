@@ -16,7 +16,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "gws_async"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "wire",
-        ("gws_async._json", "gws_async._exceptions", "gws_async._backoff", "gws_async._limits"),
+        (
+            "gws_async._json",
+            "gws_async._exceptions",
+            "gws_async._timeouts",
+            "gws_async._backoff",
+            "gws_async._limits",
+        ),
     ),
     (
         "transport",

@@ -422,3 +422,24 @@ async def test_a_stream_left_ends_its_iteration() -> None:
     async with hub.stream(()) as stream:
         await hub.publish(item_added("i0"))
     assert [event async for event in stream] == []
+
+
+async def test_a_read_cancelled_as_its_event_arrives_ends_cancelled_or_with_it() -> None:
+    # Before Python 3.12 asyncio.wait_for lost a cancellation that came as what it waited
+    # for completed: a consumer told to stop read on. The cancellation lands at each step
+    # of the read's wake-up; a read cancelled leaves its event to the next one.
+    hub = EventHub()
+    async with hub.stream(()) as stream:
+        for steps in range(4):
+            reader = asyncio.create_task(stream.get(5))
+            for _ in range(2):
+                await asyncio.sleep(0)
+            hub.deliver(item_added(f"i{steps}"))
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            if reader.cancel():
+                await asyncio.gather(reader, return_exceptions=True)
+                assert reader.cancelled(), f"the cancellation was lost ({steps} steps in)"
+                assert (await stream.get(1)).raw["chatStateResourceV2"]["id"] == f"i{steps}"
+            else:
+                assert reader.result().raw["chatStateResourceV2"]["id"] == f"i{steps}"

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from .. import GwsClient, OverflowPolicy
+from .._timeouts import wait_for
 from ..events import GwsEvent, Reconnected
 from ._dispatch import (
     _Agent,
@@ -407,7 +408,7 @@ class Bot(Router):
                     return
                 await self._progress.wait()
 
-        await asyncio.wait_for(idle(), timeout)
+        await wait_for(idle(), timeout)
 
     # -- dispatch ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import aiohttp
 from .._client import GwsClient
 from .._exceptions import GwsError
 from .._streams import EventStream, StreamClosed
+from .._timeouts import wait_for
 from ..bot import Bot
 from ..events import GwsEvent, ListenerEvent, Reconnected
 from ..topics import DEFAULT_TOPICS
@@ -357,10 +358,10 @@ class FleetWorker:
             await asyncio.gather(owned.task, return_exceptions=True)
         if owned.bot_started and self._bot is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._bot.stop_agent(agent, grace=0.5), CLOSE_TIMEOUT)
+                await wait_for(self._bot.stop_agent(agent, grace=0.5), CLOSE_TIMEOUT)
         if owned.client is not None:
             try:
-                await asyncio.wait_for(owned.client.close(), CLOSE_TIMEOUT)
+                await wait_for(owned.client.close(), CLOSE_TIMEOUT)
             except (Exception, asyncio.TimeoutError) as exc:
                 log.warning("%s: did not log out cleanly: %s", agent, type(exc).__name__)
         if owned.session is not None:
