@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from .._timeouts import raise_if_cancel_requested, wait_for
 from ._redis import ACQUIRE, RELEASE, TICK, Redis, RedisError, text
 
 __all__ = ["Balancer", "BalancerSettings"]
@@ -63,18 +64,12 @@ class _Held:
 
 
 async def wait_event(event: asyncio.Event, timeout: float) -> bool:
-    """Wait for ``event`` at most ``timeout`` seconds; whether it is set.
-
-    Not ``asyncio.wait_for``: before Python 3.12 it can swallow a cancellation that comes
-    as the event is set, and a loop told to stop would run on."""
-    if event.is_set():
-        return True
-    task = asyncio.ensure_future(event.wait())
+    """Wait for ``event`` at most ``timeout`` seconds; whether it is set."""
     try:
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-    finally:
-        task.cancel()
-    return bool(done)
+        await wait_for(event.wait(), timeout)
+    except asyncio.TimeoutError:
+        return event.is_set()
+    return True
 
 
 Starter = Callable[[str, int], None]
@@ -164,6 +159,7 @@ class Balancer:
         try:
             first = True
             while not self.closing:
+                raise_if_cancel_requested()  # redis-py may have lost it (see _timeouts)
                 try:
                     await self.tick(acquire=not first)
                     first = False
@@ -295,6 +291,7 @@ class Balancer:
     async def listen_for_wakes(self) -> None:
         """Rebalance when another member joins or leaves (pub/sub); reconnects on loss."""
         while not self.closing:
+            raise_if_cancel_requested()
             pubsub = self._redis.pubsub()
             try:
                 await pubsub.subscribe(self.wake_channel)

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
 
 from .. import _json
+from .._timeouts import raise_if_cancel_requested
 from ..events import EVENT_TYPES, GwsEvent, decode_as, decode_event
 from ._balancer import Balancer, BalancerSettings, wait_event
 from ._redis import (
@@ -234,6 +235,9 @@ class FleetEvents(Generic[E]):
             raise FleetError("the stream is not open: use 'async with fleet_events(...)'")
         self._ack_current()
         while True:
+            # redis-py can lose a cancellation (see _timeouts): without this check a
+            # consumer whose task was cancelled would read on for ever.
+            raise_if_cancel_requested()
             while self._buffer:
                 entry = self._buffer.popleft()
                 event = self._decode(entry)
@@ -300,6 +304,7 @@ class FleetEvents(Generic[E]):
             except RedisError as exc:
                 if "NOGROUP" in str(exc):
                     raise
+                raise_if_cancel_requested()
                 log.warning("Redis at %s: %s: retrying", self.address, exc)
                 await asyncio.sleep(delay)
                 delay = min(2.0, delay * 2)

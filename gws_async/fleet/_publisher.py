@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import _json
+from .._timeouts import raise_if_cancel_requested
 from ..events import GwsEvent
 from ._redis import FENCED_APPEND, Redis, RedisError, shard_of
 
@@ -148,6 +149,7 @@ class Publisher:
         """Send buffered entries until cancelled, retrying while Redis is unreachable."""
         failures = 0
         while not self.closing:
+            raise_if_cancel_requested()  # redis-py may have lost it (see _timeouts)
             if not self._queue and not self._unreported and self._inflight is None:
                 self._ready.clear()
                 await self._ready.wait()

@@ -207,3 +207,29 @@ async def test_entries_of_a_read_whose_answer_was_lost_come_all_the_same(
             assert event.raw == {"seq": 7}
     finally:
         await client.aclose()
+
+
+async def test_a_consuming_task_ends_whenever_it_is_cancelled(redis_server: RedisServer) -> None:
+    # redis-py writes each command through asyncio.wait_for, which before Python 3.12
+    # loses a cancellation that comes as the write completes: the loop of a consumer
+    # whose task was cancelled then read on for ever (a test hung on it). Cancelled at
+    # 200 moments spread over its reads, the task must end every time.
+    stream = fleet_events(redis_server.url, group="g", shards=1, settings=FAST, block=0.01)
+    lost = 0
+
+    async def consume() -> None:
+        async for _ in stream:
+            pass
+
+    async with stream:
+        await eventually(lambda: stream.shards == [0], 10)
+        for attempt in range(200):
+            task = asyncio.create_task(consume())
+            await asyncio.sleep((attempt % 40) * 0.001)
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=2)
+            if not done:
+                lost += 1
+                task.cancel()
+                await asyncio.wait({task}, timeout=2)
+    assert lost == 0, f"{lost} of 200 cancellations were lost"

@@ -149,20 +149,7 @@ def test_unreachable_redis_exits_naming_the_address(tmp_path: Path) -> None:
     assert "sekrit" not in result.stderr
 
 
-@pytest.mark.parametrize(
-    "persistence",
-    [
-        "aof",
-        pytest.param(
-            "none",
-            marks=pytest.mark.skip(
-                reason="hangs now and then after Redis restarts without its data (seen twice "
-                "in full runs, never alone): being investigated; the in-process test of a "
-                "restart without data still runs"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("persistence", ["aof", "none"])
 async def test_worker_processes_and_a_consumer_ride_out_a_redis_restart(
     tmp_path: Path, workers_factory: list[Workers], persistence: str
 ) -> None:
