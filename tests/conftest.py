@@ -179,30 +179,32 @@ async def mock_gws(mock: RestMock, request: pytest.FixtureRequest) -> AsyncItera
 
 # -- waiting ----------------------------------------------------------------------------------
 
-Eventually = Callable[..., Awaitable[None]]
+Eventually = Callable[..., Awaitable[float]]
 """The type of the ``eventually`` fixture."""
 
 
-async def _eventually(
+async def wait_until(
     check: Callable[[], bool] | Callable[[], Awaitable[bool]],
     what: str = "the condition",
     timeout: float = 5.0,
-) -> None:
-    """Polls ``check`` (plain or async) until it is true; fails after ``timeout`` seconds."""
+    step: float = 0.01,
+) -> float:
+    """Polls ``check`` (plain or async) every ``step`` seconds until it is true; fails after
+    ``timeout`` seconds. Returns the seconds it took."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    start = loop.time()
     while True:
         result = check()
         if inspect.isawaitable(result):
             result = await result
         if result:
-            return
-        if loop.time() > deadline:
+            return loop.time() - start
+        if loop.time() - start > timeout:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(step)
 
 
 @pytest.fixture
 def eventually() -> Eventually:
     """``await eventually(check, what, timeout=5.0)``: wait until ``check()`` holds."""
-    return _eventually
+    return wait_until

@@ -3,7 +3,6 @@ with many agents whose every request is recorded by HTTP session, and worker pro
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import itertools
 import json
@@ -236,11 +235,17 @@ def workers_factory(tmp_path: Path) -> Iterator[list[Workers]]:
         workers.stop_all()
 
 
-async def owners(redis_url: str, prefix: str = "gws:workers:") -> dict[str, str]:
-    """Agent -> worker id, from the lease keys."""
+def redis_client(url: str) -> Any:
+    """A plain redis-py client for a test's own checks, with time limits so a check cannot
+    hang the test."""
     import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(redis_url)
+    return aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+
+async def owners(redis_url: str, prefix: str = "gws:workers:") -> dict[str, str]:
+    """Agent -> worker id, from the lease keys."""
+    client = redis_client(redis_url)
     try:
         keys = [k async for k in client.scan_iter(match=f"{prefix}lease:*", count=1000)]
         values = await client.mget(keys) if keys else []
@@ -251,18 +256,3 @@ async def owners(redis_url: str, prefix: str = "gws:workers:") -> dict[str, str]
         if value is not None:
             result[key.decode().rsplit(":", 1)[1]] = value.decode().rsplit(":", 1)[0]
     return result
-
-
-async def eventually(predicate: Any, timeout: float, step: float = 0.1) -> float:
-    """Await until ``predicate()`` (sync or async) is true; the seconds it took."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return loop.time() - start
-        if loop.time() - start > timeout:
-            raise AssertionError(f"not true within {timeout} s")
-        await asyncio.sleep(step)

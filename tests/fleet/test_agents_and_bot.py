@@ -10,8 +10,9 @@ import pytest
 from gws_async.bot import Bot, Context
 from gws_async.events import WorkbinStateChangeMessage
 from gws_async.fleet import AgentSpec, BalancerSettings, FleetError, FleetWorker, load_agents
+from tests.conftest import wait_until
 
-from .conftest import RecordedSimulator, RedisServer, eventually, make_agents
+from .conftest import RecordedSimulator, RedisServer, make_agents
 
 
 def test_passwords_come_from_secrets_then_environment(tmp_path: Path) -> None:
@@ -58,9 +59,9 @@ async def test_a_bot_runs_in_the_owning_worker(redis_server: RedisServer) -> Non
     specs = [AgentSpec(f"agent{i}", f"pw{i}") for i in range(3)]
     async with RecordedSimulator(make_agents(3)) as sim:
         async with FleetWorker(sim.url, specs, redis_server.url, bot=bot, settings=settings):
-            await eventually(lambda: len(bot.agents) == 3, 20)
+            await wait_until(lambda: len(bot.agents) == 3, timeout=20, step=0.1)
             for i in range(3):
                 sim.push_seq(f"agent{i}", 0)
-            await eventually(lambda: len(seen) == 3, 10)
+            await wait_until(lambda: len(seen) == 3, timeout=10, step=0.1)
         assert bot.agents == []  # each agent left the bot when the worker stopped
     assert sorted(seen) == [(f"agent{i}", f"agent{i}") for i in range(3)]

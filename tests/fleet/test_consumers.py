@@ -13,8 +13,9 @@ import pytest
 
 from gws_async.events import WorkbinStateChangeMessage
 from gws_async.fleet import AgentSpec, BalancerSettings, FleetWorker, fleet_events
+from tests.conftest import wait_until
 
-from .conftest import ROOT, RecordedSimulator, RedisServer, eventually, make_agents
+from .conftest import ROOT, RecordedSimulator, RedisServer, make_agents, redis_client
 
 FAST = BalancerSettings(ttl=3.0, margin=1.0, tick=0.3)
 AGENTS = 10
@@ -40,7 +41,7 @@ async def test_a_killed_consumer_loses_nothing(redis_server: RedisServer, tmp_pa
     out = tmp_path / "consumer.jsonl"
     async with RecordedSimulator(make_agents(AGENTS)) as sim:  # noqa: SIM117
         async with FleetWorker(sim.url, specs, redis_server.url, settings=FAST, shards=4):
-            await eventually(lambda: len(sim.subscribed()) == AGENTS, 20)
+            await wait_until(lambda: len(sim.subscribed()) == AGENTS, timeout=20, step=0.1)
             with out.open("wb") as sink:
                 victim = subprocess.Popen(  # noqa: ASYNC220 - starts at once
                     [sys.executable, "-m", "gws_async", "fleet", "consume", "--redis",
@@ -55,7 +56,7 @@ async def test_a_killed_consumer_loses_nothing(redis_server: RedisServer, tmp_pa
                         sim.push_seq(f"agent{i}", seq)
                 # Kill it once it has printed part of the events (maybe before it
                 # acknowledged them), then publish the rest.
-                await eventually(lambda: out.read_bytes().count(b"\n") >= 20, 20, 0.01)
+                await wait_until(lambda: out.read_bytes().count(b"\n") >= 20, timeout=20, step=0.01)
                 victim.kill()
                 victim.wait(10)
                 for seq in range(PER_AGENT // 3, PER_AGENT):
@@ -95,14 +96,13 @@ async def test_members_share_the_shards(redis_server: RedisServer) -> None:
     a = fleet_events(redis_server.url, group="g", shards=8, settings=FAST, consumer="a")
     b = fleet_events(redis_server.url, group="g", shards=8, settings=FAST, consumer="b")
     async with a, b:
-        await eventually(lambda: len(a.shards) == 4 and len(b.shards) == 4, 10)
+        await wait_until(lambda: len(a.shards) == 4 and len(b.shards) == 4, timeout=10, step=0.1)
         assert set(a.shards).isdisjoint(b.shards)
 
 
 async def test_a_malformed_entry_is_counted_not_fatal(redis_server: RedisServer) -> None:
-    import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(redis_server.url)
+    client = redis_client(redis_server.url)
     await client.xadd("gws:events:0", {"agent": "x", "raw": "{not json"})
     await client.xadd(
         "gws:events:0",
@@ -127,9 +127,8 @@ def test_the_stream_must_be_entered(redis_server: RedisServer) -> None:
 async def test_handled_events_are_acknowledged_a_read_at_a_time(redis_server: RedisServer) -> None:
     # One XACK per event made the consumer the slowest part of the fleet: they go
     # together, before the next read, and all of them when the stream is left.
-    import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(redis_server.url)
+    client = redis_client(redis_server.url)
     try:
         async with client.pipeline(transaction=False) as pipe:
             for seq in range(300):
@@ -163,9 +162,8 @@ async def test_acknowledging_after_redis_lost_its_data_carries_on(
     # The acknowledgements of a read go out before the next read: if Redis lost the group
     # meanwhile (a restart without its data), there is nothing to acknowledge, and the
     # stream must go on with what comes next instead of failing.
-    import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(redis_server.url)
+    client = redis_client(redis_server.url)
     try:
         await client.xadd("gws:events:0", entry(0))  # type: ignore[arg-type]
         stream = fleet_events(redis_server.url, group="g", shards=1, settings=FAST)
@@ -186,13 +184,12 @@ async def test_entries_of_a_read_whose_answer_was_lost_come_all_the_same(
     # A read that Redis answered but whose answer never arrived (a broken connection,
     # resent by the client) leaves its entries pending to this member: it must find them
     # by itself, not only when another member takes the shard over.
-    import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(redis_server.url)
+    client = redis_client(redis_server.url)
     try:
         stream = fleet_events(redis_server.url, group="g", shards=1, settings=FAST, consumer="c")
         async with stream:
-            await eventually(lambda: stream.shards == [0], 10)
+            await wait_until(lambda: stream.shards == [0], timeout=10, step=0.1)
             await client.xadd("gws:events:0", entry(0))  # type: ignore[arg-type]
             first = await asyncio.wait_for(stream.__anext__(), 10)
             assert first.raw == {"seq": 0}  # the shard is taken, its claim made
@@ -222,7 +219,7 @@ async def test_a_consuming_task_ends_whenever_it_is_cancelled(redis_server: Redi
             pass
 
     async with stream:
-        await eventually(lambda: stream.shards == [0], 10)
+        await wait_until(lambda: stream.shards == [0], timeout=10, step=0.1)
         for attempt in range(200):
             task = asyncio.create_task(consume())
             await asyncio.sleep((attempt % 40) * 0.001)

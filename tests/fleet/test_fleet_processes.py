@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
 from gws_async.events import WorkbinStateChangeMessage
 from gws_async.fleet import BalancerSettings, FleetEvents, fleet_events
+from tests.conftest import wait_until
 
 from .conftest import (
     REDIS_SERVER,
@@ -24,10 +24,10 @@ from .conftest import (
     RecordedSimulator,
     RedisServer,
     Workers,
-    eventually,
     free_port,
     make_agents,
     owners,
+    redis_client,
     write_agents,
 )
 
@@ -56,7 +56,7 @@ async def test_kill_stop_and_join(
         owned = await owners(redis_server.url)
         return len(owned) == 100 and fleet_sim.subscribed() == set(names)
 
-    await eventually(all_up, 60, 0.25)
+    await wait_until(all_up, timeout=60, step=0.25)
     await asyncio.sleep(2 * 0.5 + 0.2)  # stable: a few ticks
     owned = await owners(redis_server.url)
     assert set(counts(owned)) == {"w0", "w1", "w2"}
@@ -73,7 +73,7 @@ async def test_kill_stop_and_join(
             all(now.get(a) in ("w1", "w2") for a in victims) and victims <= fleet_sim.subscribed()
         )
 
-    took = await eventually(taken_over, TTL + 10, 0.1)
+    took = await wait_until(taken_over, timeout=TTL + 10, step=0.1)
     assert time.monotonic() - killed <= TTL + 2, f"take-over took {took:.1f} s"
     print(f"take-over after kill -9: {time.monotonic() - killed:.2f} s for {len(victims)} agents")
     # ...and they receive new events.
@@ -90,7 +90,7 @@ async def test_kill_stop_and_join(
         now = await owners(redis_server.url)
         return all(now.get(a) == "w2" for a in leaving) and leaving <= fleet_sim.subscribed()
 
-    await eventually(handed_over, TTL + 10, 0.05)
+    await wait_until(handed_over, timeout=TTL + 10, step=0.05)
     handover = time.monotonic() - stopped
     print(f"hand-over after SIGTERM: {handover:.2f} s for {len(leaving)} agents")
     assert handover < TTL, "a graceful stop must not wait for the leases to lapse"
@@ -103,8 +103,8 @@ async def test_kill_stop_and_join(
         c = counts(await owners(redis_server.url))
         return set(c) == {"w2", "w3"} and max(c.values()) <= 51 and sum(c.values()) == 100
 
-    await eventually(balanced, 30, 0.25)
-    await eventually(lambda: fleet_sim.subscribed() == set(names), 30, 0.25)
+    await wait_until(balanced, timeout=30, step=0.25)
+    await wait_until(lambda: fleet_sim.subscribed() == set(names), timeout=30, step=0.25)
 
     # Never two workers logged in as one agent, seen from the simulator's side.
     assert fleet_sim.recorder.overlaps() == []
@@ -123,9 +123,13 @@ async def test_bad_input_is_named_and_the_rest_works(
         workers = Workers(sim.url, redis_server.url, agents, secrets, tmp_path)
         workers_factory.append(workers)
         workers.start("w0")
-        await eventually(lambda: sim.subscribed() == {"agent0", "agent1"}, 30, 0.2)
-        await eventually(lambda: "agent2: AuthenticationError" in workers.log("w0"), 10, 0.2)
-        await eventually(lambda: "ghost: AuthenticationError" in workers.log("w0"), 10, 0.2)
+        await wait_until(lambda: sim.subscribed() == {"agent0", "agent1"}, timeout=30, step=0.2)
+        await wait_until(
+            lambda: "agent2: AuthenticationError" in workers.log("w0"), timeout=10, step=0.2
+        )
+        await wait_until(
+            lambda: "ghost: AuthenticationError" in workers.log("w0"), timeout=10, step=0.2
+        )
         log = workers.log("w0")
         assert "agents file line 4 (agent 'bad')" in log
         assert "WRONG" not in log
@@ -185,8 +189,8 @@ async def test_worker_processes_and_a_consumer_ride_out_a_redis_restart(
                 c = counts(await owners(server.url))
                 return sum(c.values()) == 60 and len(c) == 3 and max(c.values()) <= 20
 
-            await eventually(balanced, 60, 0.25)
-            await eventually(all_up, 30, 0.25)
+            await wait_until(balanced, timeout=60, step=0.25)
+            await wait_until(all_up, timeout=30, step=0.25)
             await asyncio.sleep(2 * 0.5 + 0.2)  # a few ticks: rebalancing is over
             assert await all_up()
             stream = fleet_events(
@@ -197,13 +201,13 @@ async def test_worker_processes_and_a_consumer_ride_out_a_redis_restart(
                 try:
                     for name in names:
                         sim.push_seq(name, 0)
-                    await eventually(lambda: len(got) == 60, 15)
+                    await wait_until(lambda: len(got) == 60, timeout=15, step=0.1)
                     await asyncio.to_thread(server.stop)
                     for name in names:  # buffered by the workers while Redis is away
                         assert sim.push_seq(name, 1) == 1
                     await asyncio.sleep(0.5)
                     await asyncio.to_thread(server.start)
-                    await eventually(all_up, 15, 0.25)
+                    await wait_until(all_up, timeout=15, step=0.25)
                     for name in names:
                         sim.push_seq(name, 2)
 
@@ -214,7 +218,7 @@ async def test_worker_processes_and_a_consumer_ride_out_a_redis_restart(
                         )
 
                     try:
-                        await eventually(accounted, 20, 0.25)
+                        await wait_until(accounted, timeout=20, step=0.25)
                     except AssertionError:
                         expected = {(n, s) for n in names for s in range(3)}
                         raise AssertionError(
@@ -235,7 +239,7 @@ async def test_worker_processes_and_a_consumer_ride_out_a_redis_restart(
 
 
 async def _dropped(url: str) -> dict[str, int]:
-    client = aioredis.Redis.from_url(url)
+    client = redis_client(url)
     try:
         found = await client.hgetall("gws:dropped")
     finally:

@@ -10,12 +10,12 @@ import json
 import signal
 
 import pytest
-import redis.asyncio as aioredis
 
 from gws_async.events import WorkbinStateChangeMessage
 from gws_async.fleet import AgentSpec, BalancerSettings, FleetWorker, fleet_events
+from tests.conftest import wait_until
 
-from .conftest import RecordedSimulator, RedisServer, eventually, make_agents, owners
+from .conftest import RecordedSimulator, RedisServer, make_agents, owners, redis_client
 
 
 def specs(count: int) -> list[AgentSpec]:
@@ -24,7 +24,7 @@ def specs(count: int) -> list[AgentSpec]:
 
 async def stream_seqs(redis_url: str, agent: str) -> list[int]:
     """The ``seq`` of every entry of ``agent`` in the (single) shard stream."""
-    client = aioredis.Redis.from_url(redis_url)
+    client = redis_client(redis_url)
     try:
         entries = await client.xrange("gws:events:0")
     finally:
@@ -45,7 +45,7 @@ async def test_the_watchdog_stops_agents_before_their_leases_lapse(
     async with RecordedSimulator(make_agents(3)) as sim:
         worker = FleetWorker(sim.url, specs(3), redis_server.url, settings=settings, shards=1)
         async with worker:
-            await eventually(lambda: len(sim.subscribed()) == 3, 15)
+            await wait_until(lambda: len(sim.subscribed()) == 3, timeout=15, step=0.1)
             clients = [worker.client(f"agent{i}") for i in range(3)]
             assert all(c is not None for c in clients)
             process = redis_server.process
@@ -57,13 +57,13 @@ async def test_the_watchdog_stops_agents_before_their_leases_lapse(
                 else:  # Redis hangs: every command runs into its timeout
                     process.send_signal(signal.SIGSTOP)
                 # Stopped means logged out and the client's session closed.
-                await eventually(
+                await wait_until(
                     lambda: (
                         not sim.subscribed()
                         and all(c is not None and c.session.closed for c in clients)
                     ),
-                    10,
-                    0.02,
+                    timeout=10,
+                    step=0.02,
                 )
                 gone = loop.time()
                 last_ok = worker.balancer._last_ok
@@ -86,23 +86,29 @@ async def test_a_stale_owner_cannot_append(redis_server: RedisServer) -> None:
         worker = FleetWorker(sim.url, specs(1), redis_server.url, settings=settings, shards=1)
         async with worker:
             worker.balancer.wake()  # the first round only announces: take the agent now
-            await eventually(lambda: sim.subscribed() == {"agent0"}, 15)
+            await wait_until(lambda: sim.subscribed() == {"agent0"}, timeout=15, step=0.1)
             sim.push_seq("agent0", 0)
-            await eventually(lambda: worker.stats.published >= 1 and not worker.stats.buffered, 5)
+            await wait_until(
+                lambda: worker.stats.published >= 1 and not worker.stats.buffered,
+                timeout=5,
+                step=0.1,
+            )
             # Another worker takes the lease over, with a newer token.
-            client = aioredis.Redis.from_url(redis_server.url)
+            client = redis_client(redis_server.url)
             lease = worker.balancer.lease_key("agent0")
             await client.set(lease, "usurper:99", px=30_000)
             published = worker.stats.published
             for seq in range(1, 6):
                 sim.push_seq("agent0", seq)
-            await eventually(lambda: worker.stats.fenced == 5, 5)
+            await wait_until(lambda: worker.stats.fenced == 5, timeout=5, step=0.1)
             assert worker.stats.published == published
             assert await stream_seqs(redis_server.url, "agent0") == [0]
             # At its next renewal the stale owner sees the loss and logs the agent out,
             # leaving the lease to its holder.
             worker.balancer.wake()
-            await eventually(lambda: not sim.subscribed() and worker.agents == [], 5)
+            await wait_until(
+                lambda: not sim.subscribed() and worker.agents == [], timeout=5, step=0.1
+            )
             assert await client.get(lease) == b"usurper:99"
             await client.aclose()
 
@@ -115,27 +121,29 @@ async def test_a_full_buffer_drops_and_counts_per_agent(redis_server: RedisServe
             sim.url, specs(2), redis_server.url, settings=settings, shards=1, buffer=5
         )
         async with worker:
-            await eventually(lambda: len(sim.subscribed()) == 2, 15)
-            await eventually(lambda: not worker.stats.buffered, 5)
+            await wait_until(lambda: len(sim.subscribed()) == 2, timeout=15, step=0.1)
+            await wait_until(lambda: not worker.stats.buffered, timeout=5, step=0.1)
             await asyncio.to_thread(redis_server.stop)
             for seq in range(6):
                 sim.push_seq("agent0", seq)
-            await eventually(lambda: worker.stats.dropped == {"agent0": 1}, 5)
+            await wait_until(lambda: worker.stats.dropped == {"agent0": 1}, timeout=5, step=0.1)
             for seq in range(4):
                 sim.push_seq("agent1", seq)
-            await eventually(lambda: worker.stats.dropped == {"agent0": 1, "agent1": 4}, 5)
+            await wait_until(
+                lambda: worker.stats.dropped == {"agent0": 1, "agent1": 4}, timeout=5, step=0.1
+            )
             assert worker.stats.buffered == 5
             await asyncio.to_thread(redis_server.start)  # without the old data
-            client = aioredis.Redis.from_url(redis_server.url)
+            client = redis_client(redis_server.url)
             try:
 
                 async def reported() -> bool:
                     return await client.hgetall("gws:dropped") == {b"agent0": b"1", b"agent1": b"4"}
 
-                await eventually(reported, 10)
+                await wait_until(reported, timeout=10, step=0.1)
             finally:
                 await client.aclose()
-            await eventually(lambda: not worker.stats.buffered, 5)
+            await wait_until(lambda: not worker.stats.buffered, timeout=5, step=0.1)
             # The five kept are the oldest, in order; the agents never logged out.
             assert await stream_seqs(redis_server.url, "agent0") == [0, 1, 2, 3, 4]
             assert await stream_seqs(redis_server.url, "agent1") == []
@@ -153,7 +161,7 @@ async def test_a_redis_restart_without_data_is_ridden_out(redis_server: RedisSer
     async with RecordedSimulator(make_agents(4)) as sim:
         worker = FleetWorker(sim.url, specs(4), redis_server.url, settings=settings, shards=2)
         async with worker:
-            await eventually(lambda: len(sim.subscribed()) == 4, 15)
+            await wait_until(lambda: len(sim.subscribed()) == 4, timeout=15, step=0.1)
             got: list[tuple[str, int]] = []
             stream = fleet_events(redis_server.url, group="g", shards=2, settings=settings)
             async with stream:
@@ -161,12 +169,12 @@ async def test_a_redis_restart_without_data_is_ridden_out(redis_server: RedisSer
                 try:
                     for i in range(4):
                         sim.push_seq(f"agent{i}", 0)
-                    await eventually(lambda: len(got) == 4, 10)
-                    client = aioredis.Redis.from_url(redis_server.url)
+                    await wait_until(lambda: len(got) == 4, timeout=10, step=0.1)
+                    client = redis_client(redis_server.url)
                     await client.set("marker", "1")
                     await client.aclose()
                     await asyncio.to_thread(redis_server.restart)
-                    client = aioredis.Redis.from_url(redis_server.url)
+                    client = redis_client(redis_server.url)
                     assert await client.get("marker") is None  # nothing was kept
                     await client.aclose()
                     # The worker holds its agents again and the consumer its shards.
@@ -175,11 +183,11 @@ async def test_a_redis_restart_without_data_is_ridden_out(redis_server: RedisSer
                     async def reclaimed() -> bool:
                         return await owners(redis_server.url) == expected
 
-                    await eventually(reclaimed, 10)
-                    await eventually(lambda: stream.shards == [0, 1], 10)
+                    await wait_until(reclaimed, timeout=10, step=0.1)
+                    await wait_until(lambda: stream.shards == [0, 1], timeout=10, step=0.1)
                     for i in range(4):
                         sim.push_seq(f"agent{i}", 1)
-                    await eventually(lambda: len(got) == 8, 15)
+                    await wait_until(lambda: len(got) == 8, timeout=15, step=0.1)
                 finally:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)

@@ -8,22 +8,21 @@ import asyncio
 import json
 import time
 
-import redis.asyncio as aioredis
-
 from gws_async.events import GwsEvent, decode_event
 from gws_async.fleet import AgentSpec, BalancerSettings, FleetWorker
 from gws_async.fleet._balancer import Balancer
 from gws_async.fleet._publisher import Publisher
 from gws_async.fleet._redis import connect
+from tests.conftest import wait_until
 
 from .conftest import (
     SAMPLE,
     TOPIC,
     RecordedSimulator,
     RedisServer,
-    eventually,
     make_agents,
     owners,
+    redis_client,
 )
 
 PREFIX = "gws:"
@@ -38,7 +37,7 @@ def sample(seq: int) -> GwsEvent:
 
 
 async def seqs_by_agent(url: str, shards: int) -> dict[str, list[int]]:
-    client = aioredis.Redis.from_url(url)
+    client = redis_client(url)
     found: dict[str, list[int]] = {}
     try:
         for shard in range(shards):
@@ -126,7 +125,7 @@ async def test_a_worker_closing_right_after_a_redis_restart_releases_every_lease
     async with RecordedSimulator(make_agents(24)) as sim:
         worker = FleetWorker(sim.url, specs(24), persistent_redis.url, settings=settings)
         async with worker:
-            await eventually(lambda: sim.subscribed() == names, 30)
+            await wait_until(lambda: sim.subscribed() == names, timeout=30, step=0.1)
             assert set((await owners(persistent_redis.url)).values()) == {worker.worker_id}
             await asyncio.to_thread(persistent_redis.restart)
             assert len(await owners(persistent_redis.url)) == 24  # kept by the AOF
@@ -147,13 +146,13 @@ async def test_events_dropped_inside_the_worker_are_counted(redis_server: RedisS
         # The agent's stream holds 1,000 events (the default stream_size).
         worker = FleetWorker(sim.url, specs(1), redis_server.url, shards=1, timeout=4.0)
         async with worker:
-            await eventually(lambda: sim.subscribed() == {"agent0"}, 15)
+            await wait_until(lambda: sim.subscribed() == {"agent0"}, timeout=15, step=0.1)
             sim.stall_next(1, path_prefix="/api/v2/me/interactions")
             sim.expire_bayeux_sessions("agent0")  # renewed: the worker resyncs
-            await eventually(lambda: sim.subscribed() == {"agent0"}, 10, 0.02)
+            await wait_until(lambda: sim.subscribed() == {"agent0"}, timeout=10, step=0.02)
             for seq in range(1050):
                 assert sim.push_seq("agent0", seq) == 1
-            client = aioredis.Redis.from_url(redis_server.url)
+            client = redis_client(redis_server.url)
             try:
 
                 async def accounted() -> bool:
@@ -161,7 +160,7 @@ async def test_events_dropped_inside_the_worker_are_counted(redis_server: RedisS
                     reported = await client.hget(f"{PREFIX}dropped", "agent0")
                     return len(found.get("agent0", [])) + int(reported or 0) == 1050
 
-                await eventually(accounted, 20)
+                await wait_until(accounted, timeout=20, step=0.1)
             finally:
                 await client.aclose()
             appended = (await seqs_by_agent(redis_server.url, 1))["agent0"]

@@ -15,8 +15,9 @@ from gws_async.fleet import (
     RedisUnavailableError,
     fleet_events,
 )
+from tests.conftest import wait_until
 
-from .conftest import RecordedSimulator, RedisServer, eventually, free_port, make_agents
+from .conftest import RecordedSimulator, RedisServer, free_port, make_agents
 
 FAST = BalancerSettings(ttl=3.0, margin=1.0, tick=0.3, cooldown=60.0)
 
@@ -36,7 +37,9 @@ async def test_events_reach_a_consumer_typed_in_order(redis_server: RedisServer)
         sim.create_interaction("agent1", media="chat")  # read back by resync
         worker = FleetWorker(sim.url, specs(5), redis_server.url, settings=FAST, shards=4)
         async with worker:
-            await eventually(lambda: sim.subscribed() == {f"agent{i}" for i in range(5)}, 15)
+            await wait_until(
+                lambda: sim.subscribed() == {f"agent{i}" for i in range(5)}, timeout=15, step=0.1
+            )
             got: list[tuple[str, int]] = []
             stream = fleet_events(redis_server.url, group="g", shards=4, settings=FAST)
             async with stream:
@@ -44,7 +47,7 @@ async def test_events_reach_a_consumer_typed_in_order(redis_server: RedisServer)
                 for seq in range(20):
                     for i in range(5):
                         assert sim.push_seq(f"agent{i}", seq) == 1
-                await eventually(lambda: len(got) == 100, 15)
+                await wait_until(lambda: len(got) == 100, timeout=15, step=0.1)
                 task.cancel()
         for i in range(5):
             assert [s for a, s in got if a == f"agent{i}"] == list(range(20))
@@ -85,8 +88,12 @@ async def test_a_wrong_password_is_named_and_the_others_work(
         RecordedSimulator(make_agents(4)) as sim,
         FleetWorker(sim.url, agents, redis_server.url, settings=FAST, shards=2) as worker,
     ):
-        await eventually(lambda: sim.subscribed() == {"agent0", "agent1", "agent2"}, 15)
-        await eventually(lambda: set(worker.agents) == {"agent0", "agent1", "agent2"}, 5)
+        await wait_until(
+            lambda: sim.subscribed() == {"agent0", "agent1", "agent2"}, timeout=15, step=0.1
+        )
+        await wait_until(
+            lambda: set(worker.agents) == {"agent0", "agent1", "agent2"}, timeout=5, step=0.1
+        )
     text = caplog.text
     assert "agent3: AuthenticationError" in text
     assert "nobody: AuthenticationError" in text
@@ -97,7 +104,7 @@ async def test_redis_restart_is_ridden_out(persistent_redis: RedisServer) -> Non
     async with RecordedSimulator(make_agents(4)) as sim:
         worker = FleetWorker(sim.url, specs(4), persistent_redis.url, settings=FAST, shards=2)
         async with worker:
-            await eventually(lambda: len(sim.subscribed()) == 4, 15)
+            await wait_until(lambda: len(sim.subscribed()) == 4, timeout=15, step=0.1)
             sessions_before = set(sim.recorder.spans)
             got: list[tuple[str, int]] = []
             stream = fleet_events(persistent_redis.url, group="g", shards=2, settings=FAST)
@@ -106,7 +113,7 @@ async def test_redis_restart_is_ridden_out(persistent_redis: RedisServer) -> Non
                 for seq in range(10):
                     for i in range(4):
                         sim.push_seq(f"agent{i}", seq)
-                await eventually(lambda: len(got) == 40, 10)
+                await wait_until(lambda: len(got) == 40, timeout=10, step=0.1)
                 await asyncio.to_thread(persistent_redis.stop)
                 for seq in range(10, 20):  # Redis is down: the worker buffers these
                     for i in range(4):
@@ -116,7 +123,7 @@ async def test_redis_restart_is_ridden_out(persistent_redis: RedisServer) -> Non
                 for seq in range(20, 30):
                     for i in range(4):
                         sim.push_seq(f"agent{i}", seq)
-                await eventually(lambda: len(set(got)) == 120, 20)
+                await wait_until(lambda: len(set(got)) == 120, timeout=20, step=0.1)
                 task.cancel()
             assert worker.stats.dropped == {}
             # The agents stayed logged in: no new HTTP session was needed.
