@@ -245,12 +245,9 @@ def redis_client(url: str) -> Any:
 
 async def owners(redis_url: str, prefix: str = "gws:workers:") -> dict[str, str]:
     """Agent -> worker id, from the lease keys."""
-    client = redis_client(redis_url)
-    try:
+    async with redis_client(redis_url) as client:
         keys = [k async for k in client.scan_iter(match=f"{prefix}lease:*", count=1000)]
         values = await client.mget(keys) if keys else []
-    finally:
-        await client.aclose()
     result = {}
     for key, value in zip(keys, values, strict=True):
         if value is not None:

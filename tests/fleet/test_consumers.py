@@ -101,15 +101,13 @@ async def test_members_share_the_shards(redis_server: RedisServer) -> None:
 
 
 async def test_a_malformed_entry_is_counted_not_fatal(redis_server: RedisServer) -> None:
-
-    client = redis_client(redis_server.url)
-    await client.xadd("gws:events:0", {"agent": "x", "raw": "{not json"})
-    await client.xadd(
-        "gws:events:0",
-        {"agent": "a", "topic": "/v2/me/workbins", "type": "UnknownEvent", "raw": '{"k": 1}',
-         "at": "1.5", "token": "3", "origin": "live"},
-    )  # fmt: skip
-    await client.aclose()
+    async with redis_client(redis_server.url) as client:
+        await client.xadd("gws:events:0", {"agent": "x", "raw": "{not json"})
+        await client.xadd(
+            "gws:events:0",
+            {"agent": "a", "topic": "/v2/me/workbins", "type": "UnknownEvent", "raw": '{"k": 1}',
+             "at": "1.5", "token": "3", "origin": "live"},
+        )  # fmt: skip
     stream = fleet_events(redis_server.url, group="g", shards=1, settings=FAST)
     async with stream:
         event = await asyncio.wait_for(stream.__anext__(), 10)
@@ -128,8 +126,7 @@ async def test_handled_events_are_acknowledged_a_read_at_a_time(redis_server: Re
     # One XACK per event made the consumer the slowest part of the fleet: they go
     # together, before the next read, and all of them when the stream is left.
 
-    client = redis_client(redis_server.url)
-    try:
+    async with redis_client(redis_server.url) as client:
         async with client.pipeline(transaction=False) as pipe:
             for seq in range(300):
                 pipe.xadd(
@@ -152,8 +149,6 @@ async def test_handled_events_are_acknowledged_a_read_at_a_time(redis_server: Re
         assert pending["pending"] == 0
         stats = await client.info("commandstats")
         assert stats["cmdstat_xack"]["calls"] <= 10
-    finally:
-        await client.aclose()
 
 
 async def test_acknowledging_after_redis_lost_its_data_carries_on(
@@ -163,8 +158,7 @@ async def test_acknowledging_after_redis_lost_its_data_carries_on(
     # meanwhile (a restart without its data), there is nothing to acknowledge, and the
     # stream must go on with what comes next instead of failing.
 
-    client = redis_client(redis_server.url)
-    try:
+    async with redis_client(redis_server.url) as client:
         await client.xadd("gws:events:0", entry(0))  # type: ignore[arg-type]
         stream = fleet_events(redis_server.url, group="g", shards=1, settings=FAST)
         async with stream:
@@ -174,8 +168,6 @@ async def test_acknowledging_after_redis_lost_its_data_carries_on(
             await client.xadd("gws:events:0", entry(1))  # type: ignore[arg-type]
             second = await asyncio.wait_for(stream.__anext__(), 10)
             assert second.raw == {"seq": 1}
-    finally:
-        await client.aclose()
 
 
 async def test_entries_of_a_read_whose_answer_was_lost_come_all_the_same(
@@ -185,8 +177,7 @@ async def test_entries_of_a_read_whose_answer_was_lost_come_all_the_same(
     # resent by the client) leaves its entries pending to this member: it must find them
     # by itself, not only when another member takes the shard over.
 
-    client = redis_client(redis_server.url)
-    try:
+    async with redis_client(redis_server.url) as client:
         stream = fleet_events(redis_server.url, group="g", shards=1, settings=FAST, consumer="c")
         async with stream:
             await wait_until(lambda: stream.shards == [0], timeout=10, step=0.1)
@@ -202,8 +193,6 @@ async def test_entries_of_a_read_whose_answer_was_lost_come_all_the_same(
                 await pipe.execute()
             event = await asyncio.wait_for(reading, 10)
             assert event.raw == {"seq": 7}
-    finally:
-        await client.aclose()
 
 
 async def test_a_consuming_task_ends_whenever_it_is_cancelled(redis_server: RedisServer) -> None:

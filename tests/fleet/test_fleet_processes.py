@@ -34,6 +34,24 @@ from .conftest import (
 TTL = 4.0
 
 
+def start_workers(
+    made: list[Workers], sim: RecordedSimulator, redis_url: str, names: list[str], directory: Path
+) -> Workers:
+    """Worker processes w0, w1 and w2 of the CLI sharing ``names`` (agentN, password pwN)."""
+    agents, secrets = write_agents(directory, names, {n: f"pw{n[5:]}" for n in names})
+    workers = Workers(sim.url, redis_url, agents, secrets, directory)
+    made.append(workers)
+    for name in ("w0", "w1", "w2"):
+        workers.start(name)
+    return workers
+
+
+async def all_up(sim: RecordedSimulator, redis_url: str, names: list[str]) -> bool:
+    """Every agent of ``names`` owned by a worker and subscribed on the simulator."""
+    owned = await owners(redis_url)
+    return len(owned) == len(names) and sim.subscribed() == set(names)
+
+
 def counts(owned: dict[str, str]) -> dict[str, int]:
     result: dict[str, int] = {}
     for worker in owned.values():
@@ -46,17 +64,8 @@ async def test_kill_stop_and_join(
     workers_factory: list[Workers],
 ) -> None:  # fmt: skip
     names = [f"agent{i}" for i in range(100)]
-    agents, secrets = write_agents(tmp_path, names, {n: f"pw{n[5:]}" for n in names})
-    workers = Workers(fleet_sim.url, redis_server.url, agents, secrets, tmp_path)
-    workers_factory.append(workers)
-    for name in ("w0", "w1", "w2"):
-        workers.start(name)
-
-    async def all_up() -> bool:
-        owned = await owners(redis_server.url)
-        return len(owned) == 100 and fleet_sim.subscribed() == set(names)
-
-    await wait_until(all_up, timeout=60, step=0.25)
+    workers = start_workers(workers_factory, fleet_sim, redis_server.url, names, tmp_path)
+    await wait_until(lambda: all_up(fleet_sim, redis_server.url, names), timeout=60, step=0.25)
     await asyncio.sleep(2 * 0.5 + 0.2)  # stable: a few ticks
     owned = await owners(redis_server.url)
     assert set(counts(owned)) == {"w0", "w1", "w2"}
@@ -175,24 +184,16 @@ async def test_worker_processes_and_a_consumer_ride_out_a_redis_restart(
 
     try:
         async with RecordedSimulator(make_agents(60)) as sim:
-            agents, secrets = write_agents(tmp_path, names, {n: f"pw{n[5:]}" for n in names})
-            workers = Workers(sim.url, server.url, agents, secrets, tmp_path)
-            workers_factory.append(workers)
-            for name in ("w0", "w1", "w2"):
-                workers.start(name)
-
-            async def all_up() -> bool:
-                owned = await owners(server.url)
-                return len(owned) == 60 and sim.subscribed() == set(names)
+            workers = start_workers(workers_factory, sim, server.url, names, tmp_path)
 
             async def balanced() -> bool:
                 c = counts(await owners(server.url))
                 return sum(c.values()) == 60 and len(c) == 3 and max(c.values()) <= 20
 
             await wait_until(balanced, timeout=60, step=0.25)
-            await wait_until(all_up, timeout=30, step=0.25)
+            await wait_until(lambda: all_up(sim, server.url, names), timeout=30, step=0.25)
             await asyncio.sleep(2 * 0.5 + 0.2)  # a few ticks: rebalancing is over
-            assert await all_up()
+            assert await all_up(sim, server.url, names)
             stream = fleet_events(
                 server.url, WorkbinStateChangeMessage, group="g", settings=settings
             )
@@ -207,7 +208,7 @@ async def test_worker_processes_and_a_consumer_ride_out_a_redis_restart(
                         assert sim.push_seq(name, 1) == 1
                     await asyncio.sleep(0.5)
                     await asyncio.to_thread(server.start)
-                    await wait_until(all_up, timeout=15, step=0.25)
+                    await wait_until(lambda: all_up(sim, server.url, names), timeout=15, step=0.25)
                     for name in names:
                         sim.push_seq(name, 2)
 
@@ -239,9 +240,6 @@ async def test_worker_processes_and_a_consumer_ride_out_a_redis_restart(
 
 
 async def _dropped(url: str) -> dict[str, int]:
-    client = redis_client(url)
-    try:
+    async with redis_client(url) as client:
         found = await client.hgetall("gws:dropped")
-    finally:
-        await client.aclose()
     return {k.decode(): int(v) for k, v in found.items()}

@@ -24,11 +24,8 @@ def specs(count: int) -> list[AgentSpec]:
 
 async def stream_seqs(redis_url: str, agent: str) -> list[int]:
     """The ``seq`` of every entry of ``agent`` in the (single) shard stream."""
-    client = redis_client(redis_url)
-    try:
+    async with redis_client(redis_url) as client:
         entries = await client.xrange("gws:events:0")
-    finally:
-        await client.aclose()
     seqs = []
     for _, fields in entries:
         raw = json.loads(fields[b"raw"])
@@ -94,23 +91,22 @@ async def test_a_stale_owner_cannot_append(redis_server: RedisServer) -> None:
                 step=0.1,
             )
             # Another worker takes the lease over, with a newer token.
-            client = redis_client(redis_server.url)
-            lease = worker.balancer.lease_key("agent0")
-            await client.set(lease, "usurper:99", px=30_000)
-            published = worker.stats.published
-            for seq in range(1, 6):
-                sim.push_seq("agent0", seq)
-            await wait_until(lambda: worker.stats.fenced == 5, timeout=5, step=0.1)
-            assert worker.stats.published == published
-            assert await stream_seqs(redis_server.url, "agent0") == [0]
-            # At its next renewal the stale owner sees the loss and logs the agent out,
-            # leaving the lease to its holder.
-            worker.balancer.wake()
-            await wait_until(
-                lambda: not sim.subscribed() and worker.agents == [], timeout=5, step=0.1
-            )
-            assert await client.get(lease) == b"usurper:99"
-            await client.aclose()
+            async with redis_client(redis_server.url) as client:
+                lease = worker.balancer.lease_key("agent0")
+                await client.set(lease, "usurper:99", px=30_000)
+                published = worker.stats.published
+                for seq in range(1, 6):
+                    sim.push_seq("agent0", seq)
+                await wait_until(lambda: worker.stats.fenced == 5, timeout=5, step=0.1)
+                assert worker.stats.published == published
+                assert await stream_seqs(redis_server.url, "agent0") == [0]
+                # At its next renewal the stale owner sees the loss and logs the agent out,
+                # leaving the lease to its holder.
+                worker.balancer.wake()
+                await wait_until(
+                    lambda: not sim.subscribed() and worker.agents == [], timeout=5, step=0.1
+                )
+                assert await client.get(lease) == b"usurper:99"
 
 
 async def test_a_full_buffer_drops_and_counts_per_agent(redis_server: RedisServer) -> None:
@@ -134,15 +130,12 @@ async def test_a_full_buffer_drops_and_counts_per_agent(redis_server: RedisServe
             )
             assert worker.stats.buffered == 5
             await asyncio.to_thread(redis_server.start)  # without the old data
-            client = redis_client(redis_server.url)
-            try:
+            async with redis_client(redis_server.url) as client:
 
                 async def reported() -> bool:
                     return await client.hgetall("gws:dropped") == {b"agent0": b"1", b"agent1": b"4"}
 
                 await wait_until(reported, timeout=10, step=0.1)
-            finally:
-                await client.aclose()
             await wait_until(lambda: not worker.stats.buffered, timeout=5, step=0.1)
             # The five kept are the oldest, in order; the agents never logged out.
             assert await stream_seqs(redis_server.url, "agent0") == [0, 1, 2, 3, 4]
@@ -170,13 +163,11 @@ async def test_a_redis_restart_without_data_is_ridden_out(redis_server: RedisSer
                     for i in range(4):
                         sim.push_seq(f"agent{i}", 0)
                     await wait_until(lambda: len(got) == 4, timeout=10, step=0.1)
-                    client = redis_client(redis_server.url)
-                    await client.set("marker", "1")
-                    await client.aclose()
+                    async with redis_client(redis_server.url) as client:
+                        await client.set("marker", "1")
                     await asyncio.to_thread(redis_server.restart)
-                    client = redis_client(redis_server.url)
-                    assert await client.get("marker") is None  # nothing was kept
-                    await client.aclose()
+                    async with redis_client(redis_server.url) as client:
+                        assert await client.get("marker") is None  # nothing was kept
                     # The worker holds its agents again and the consumer its shards.
                     expected = {f"agent{i}": worker.worker_id for i in range(4)}
 

@@ -37,15 +37,12 @@ def sample(seq: int) -> GwsEvent:
 
 
 async def seqs_by_agent(url: str, shards: int) -> dict[str, list[int]]:
-    client = redis_client(url)
     found: dict[str, list[int]] = {}
-    try:
+    async with redis_client(url) as client:
         for shard in range(shards):
             for _, fields in await client.xrange(f"{PREFIX}events:{shard}"):
                 agent = fields[b"agent"].decode()
                 found.setdefault(agent, []).append(json.loads(fields[b"raw"])["seq"])
-    finally:
-        await client.aclose()
     return found
 
 
@@ -152,8 +149,7 @@ async def test_events_dropped_inside_the_worker_are_counted(redis_server: RedisS
             await wait_until(lambda: sim.subscribed() == {"agent0"}, timeout=10, step=0.02)
             for seq in range(1050):
                 assert sim.push_seq("agent0", seq) == 1
-            client = redis_client(redis_server.url)
-            try:
+            async with redis_client(redis_server.url) as client:
 
                 async def accounted() -> bool:
                     found = await seqs_by_agent(redis_server.url, 1)
@@ -161,8 +157,6 @@ async def test_events_dropped_inside_the_worker_are_counted(redis_server: RedisS
                     return len(found.get("agent0", [])) + int(reported or 0) == 1050
 
                 await wait_until(accounted, timeout=20, step=0.1)
-            finally:
-                await client.aclose()
             appended = (await seqs_by_agent(redis_server.url, 1))["agent0"]
             assert worker.stats.dropped["agent0"] == 1050 - len(appended) > 0
             assert appended == sorted(appended)  # what is kept keeps its order
