@@ -109,8 +109,8 @@ class Balancer:
         self._quiet_until = 0.0
         self._wake = asyncio.Event()
         self._healthy = True
-        # Set before the loops are cancelled: redis-py may turn a cancellation that hits
-        # a command into a ConnectionError, which the loops would otherwise retry.
+        # Set before the loops are cancelled: redis-py can lose a cancellation that hits
+        # a command (see _timeouts), and on Python 3.10 the loops cannot tell.
         self.closing = False
         self._acquire = redis.register_script(ACQUIRE)
         self._tick = redis.register_script(TICK)
